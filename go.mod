@@ -1,0 +1,3 @@
+module github.com/pantau-id/pantau
+
+go 1.26
