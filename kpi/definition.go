@@ -102,6 +102,9 @@ func (k KPI) Validate() error {
 	if k.Direction != Up && k.Direction != Down {
 		return fmt.Errorf("kpi %s: direction must be up or down, not %q", k.ID, k.Direction)
 	}
+	if k.RateBuildsUp && (k.Kind != KindRate || k.Direction != Up) {
+		return fmt.Errorf("kpi %s: only rate KPIs with direction up can build up within the month", k.ID)
+	}
 	if k.Level < LevelProvinsi || k.Level > LevelDesa {
 		return fmt.Errorf("kpi %s: level must be provinsi, kabupaten_kota, kecamatan or desa", k.ID)
 	}
