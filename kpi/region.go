@@ -147,12 +147,19 @@ func NewHierarchy(regions []Region) (*Hierarchy, error) {
 		all = append(all, Region{Code: NationalCode, Name: "Indonesia", Level: LevelNasional})
 	}
 	all = append(all, regions...)
-	// Parents before children, so every parent index exists when its child is added.
+	// Parents before children, so every parent index exists when its child
+	// is added. A code's depth is its dot count (the nation sorts first);
+	// shapes are validated in the loop below.
+	depth := func(code string) int {
+		if code == NationalCode {
+			return -1
+		}
+		return strings.Count(code, ".")
+	}
 	sort.SliceStable(all, func(i, j int) bool {
-		li, _ := CodeLevel(all[i].Code)
-		lj, _ := CodeLevel(all[j].Code)
-		if li != lj {
-			return li < lj
+		di, dj := depth(all[i].Code), depth(all[j].Code)
+		if di != dj {
+			return di < dj
 		}
 		return all[i].Code < all[j].Code
 	})
