@@ -13,15 +13,17 @@ const (
 	KindRate Kind = "rate"
 )
 
-// Accumulation says how a count KPI behaves over time.
+// Accumulation says how a KPI behaves over time.
 type Accumulation string
 
 const (
-	// Stock is a level at an instant (active e-Warong): the year's value is
-	// the level now, and targets phase from the level at the start of the year.
+	// Stock is a level at an instant (active e-Warong; KPM per active
+	// e-Warong): the year's value is the level now, and count targets phase
+	// from the level at the start of the year.
 	Stock Accumulation = "stock"
-	// Flow is what happened within the period (new KUBE formed): the year's
-	// value is the sum of its months.
+	// Flow is what happened within the period (new KUBE formed; Sembako
+	// distributed ÷ allocated): the year's value is the sum of its months.
+	// Rates are flows unless they say otherwise.
 	Flow Accumulation = "flow"
 )
 
@@ -63,7 +65,7 @@ type KPI struct {
 	Name         string
 	Unit         string
 	Kind         Kind
-	Accumulation Accumulation // counts only; rates are always computed within their window
+	Accumulation Accumulation
 	Direction    Direction
 	// Level is the level the source reports at; higher levels are rolled up.
 	Level      Level
@@ -92,6 +94,9 @@ func (k KPI) Validate() error {
 			return fmt.Errorf("kpi %s: a fixed target rate is only for rate KPIs", k.ID)
 		}
 	case KindRate:
+		if k.Accumulation != "" && k.Accumulation != Stock && k.Accumulation != Flow {
+			return fmt.Errorf("kpi %s: accumulation must be stock or flow, not %q", k.ID, k.Accumulation)
+		}
 		// 0 means no fixed rate: targets then come per region from the store.
 		if !(k.TargetRate >= 0) {
 			return fmt.Errorf("kpi %s: target rate must not be negative", k.ID)
@@ -113,3 +118,11 @@ func (k KPI) Validate() error {
 	}
 	return nil
 }
+
+// YearQuery reports whether the year-to-date window needs its own query
+// (flows sum over the year) or is the month's level again (stocks).
+func (k KPI) YearQuery() bool { return k.Accumulation != Stock }
+
+// BaselineQuery reports whether progress phases from the level on
+// 1 January, which only stock counts do.
+func (k KPI) BaselineQuery() bool { return k.Kind == KindCount && k.Accumulation == Stock }

@@ -64,11 +64,11 @@ type Input struct {
 	Period    Period    // the current month
 	At        time.Time // the instant progress is computed for
 	Month     map[string]Observation
-	// Year holds year-to-date observations for flow counts and rates. Stock
-	// KPIs read their level from Month and leave it nil.
+	// Year holds year-to-date observations of flow KPIs. Stock KPIs read
+	// their level from Month and leave it nil.
 	Year map[string]Observation
-	// Baseline holds a stock KPI's level at the start of the year, the point
-	// its targets phase from.
+	// Baseline holds a stock count's level at the start of the year, the
+	// point its targets phase from.
 	Baseline map[string]Observation
 	// Targets are this year's targets for the KPI.
 	Targets []Target
@@ -82,13 +82,13 @@ func Evaluate(in Input) ([]Progress, []string) {
 	k := in.KPI
 	month, unknown := RollUp(in.Hierarchy, in.Month)
 	year := month
-	if k.Kind == KindRate || k.Accumulation == Flow {
+	if k.YearQuery() {
 		var u []string
 		year, u = RollUp(in.Hierarchy, in.Year)
 		unknown = append(unknown, u...)
 	}
 	var baseline map[string]Observation
-	if k.Kind == KindCount && k.Accumulation == Stock {
+	if k.BaselineQuery() {
 		var u []string
 		baseline, u = RollUp(in.Hierarchy, in.Baseline)
 		unknown = append(unknown, u...)
