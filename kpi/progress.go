@@ -78,8 +78,20 @@ type Input struct {
 // nation down to the KPI's level, in both windows. Regions without data are
 // included with status no_data, so dashboards and alerts see silence. The
 // second result lists the observation and target codes not in the hierarchy.
+//
+// A count query's GROUP BY has no row where nothing exists, so once a
+// count query has returned any row, regions at the KPI's level without one
+// count as zero (a kecamatan that formed no KUBE this month formed 0, and is
+// behind if it had a target). An empty result stays no data: the source may
+// simply not have the month yet. Rates never fill: with nothing allocated
+// there is nothing to rate.
 func Evaluate(in Input) ([]Progress, []string) {
 	k := in.KPI
+	if k.Kind == KindCount {
+		in.Month = zeroFill(in.Hierarchy, k.Level, in.Month)
+		in.Year = zeroFill(in.Hierarchy, k.Level, in.Year)
+		in.Baseline = zeroFill(in.Hierarchy, k.Level, in.Baseline)
+	}
 	month, unknown := RollUp(in.Hierarchy, in.Month)
 	year := month
 	if k.YearQuery() {
@@ -131,6 +143,22 @@ func Evaluate(in Input) ([]Progress, []string) {
 		}
 	}
 	return out, unknown
+}
+
+func zeroFill(h *Hierarchy, level Level, obs map[string]Observation) map[string]Observation {
+	if len(obs) == 0 {
+		return obs
+	}
+	filled := make(map[string]Observation, h.Count(level))
+	for _, r := range h.Regions() {
+		if r.Level == level {
+			filled[r.Code] = Observation{}
+		}
+	}
+	for code, o := range obs {
+		filled[code] = o
+	}
+	return filled
 }
 
 func countProgress(p *Progress, k KPI, period Period, at time.Time, plan Plan, hasPlan bool, obs Observation, has bool, base Observation, elapsed, yearElapsed float64) {

@@ -73,6 +73,8 @@ func TestEvaluate(t *testing.T) {
 	batches := rate
 	batches.RateBuildsUp = true
 	down := KPI{ID: "kpm_per_ewarong", Kind: KindRate, Direction: Down, Level: LevelKecamatan, Thresholds: DefaultThresholds, TargetRate: 400}
+	stockRate := down
+	stockRate.Accumulation = Stock
 
 	tests := []struct {
 		name   string
@@ -165,10 +167,31 @@ func TestEvaluate(t *testing.T) {
 			check: []string{"Actual", "Pace", "Attainment", "Status"},
 		},
 		{
-			name:   "a region without rows has no data",
-			in:     Input{KPI: flow, Month: obs("31.71.01", 6), Year: obs("31.71.01", 6), Targets: []Target{{Region: "32", Annual: 12}}},
+			name:   "a count query that returned no rows at all is no data",
+			in:     Input{KPI: flow, Targets: []Target{{Region: "32", Annual: 12}}},
 			region: "32", window: WindowMonth,
 			want:  Progress{Actual: None, Target: num(1), Pace: None, Status: NoData},
+			check: []string{"Actual", "Target", "Pace", "Status"},
+		},
+		{
+			name:   "a kecamatan missing from a count query that returned rows counts as zero",
+			in:     Input{KPI: flow, Month: obs("31.71.01", 6), Year: obs("31.71.01", 6), Targets: []Target{{Region: "32", Annual: 12}}},
+			region: "32", window: WindowMonth,
+			want:  Progress{Actual: num(0), Target: num(1), Pace: num(0), Status: Behind},
+			check: []string{"Actual", "Target", "Pace", "Status"},
+		},
+		{
+			name:   "a region without rate rows has no data",
+			in:     Input{KPI: rate, Month: rates("32.16.06", 9, 10), Year: rates("32.16.06", 9, 10)},
+			region: "31", window: WindowMonth,
+			want:  Progress{Actual: None, Numerator: None, Pace: None, Status: NoData},
+			check: []string{"Actual", "Numerator", "Pace", "Status"},
+		},
+		{
+			name:   "a stock rate's year to date is its level now",
+			in:     Input{KPI: stockRate, Month: rates("32.16.06", 800, 2)},
+			region: "32.16.06", window: WindowYear,
+			want:  Progress{Actual: num(400), Target: num(400), Pace: num(1), Status: OnTrack},
 			check: []string{"Actual", "Target", "Pace", "Status"},
 		},
 		{
