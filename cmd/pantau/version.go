@@ -40,7 +40,8 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 // versionLine renders "pantau v1.2.3 (commit 0123abcd4567, 2026-05-01T10:00:00Z, modified) go1.26 linux/amd64".
-func versionLine(override string, bi *debug.BuildInfo) string {
+// versionString is the version alone, as pantau_build_info reports it.
+func versionString(override string, bi *debug.BuildInfo) string {
 	v := override
 	if v == "" && bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		v = bi.Main.Version
@@ -48,6 +49,11 @@ func versionLine(override string, bi *debug.BuildInfo) string {
 	if v == "" {
 		v = "devel"
 	}
+	return v
+}
+
+func versionLine(override string, bi *debug.BuildInfo) string {
+	v := versionString(override, bi)
 	var vcs []string
 	goVersion := runtime.Version()
 	if bi != nil {

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pantau-id/pantau/collector"
+	"github.com/pantau-id/pantau/config"
+	"github.com/pantau-id/pantau/kpi"
+	"github.com/pantau-id/pantau/source"
+	"github.com/pantau-id/pantau/wilayah"
+)
+
+// defaultListen is pantau's port; 9875 is free among the well-known
+// exporter ports.
+const defaultListen = "127.0.0.1:9875"
+
+var serveCommand = &command{
+	name:    "serve",
+	args:    "--config FILE",
+	summary: "collect KPI progress from the sources and serve /metrics",
+	help: `
+Serve runs every KPI query of the spec at start and then every refresh
+interval, computes progress for every region at every level, and serves it:
+
+	/metrics   Prometheus exposition, rendered once per refresh
+	/healthz   200 while the process runs
+	/readyz    200 once the first refresh has finished
+	/          a landing page with links and each KPI's state
+
+Source connection strings come from the environment variables the spec
+names (dsn_env). A source that is down or slow never stops the others: its
+KPIs keep their last values, marked stale (pantau_kpi_stale).
+
+With --once it runs a single refresh, prints a summary and exits: 0 when
+every KPI refreshed, 1 when any failed. Useful from cron and for checking a
+new spec against the real databases.
+
+SIGINT or SIGTERM stops serving gracefully: the refresh in flight is
+cancelled and connections are closed.
+
+Example:
+
+	PANTAU_SOURCE_DINSOS_DSN='postgres://pantau@db/dinsos' \
+	  pantau serve --config examples/dinsos.yaml --listen :9875
+`,
+	flags: serveFlags,
+}
+
+type serveConfig struct {
+	config, listen, region, logFormat, logLevel string
+	once                                        bool
+}
+
+var serveCfg serveConfig
+
+func serveFlags(fs *flag.FlagSet) {
+	fs.StringVar(&serveCfg.config, "config", "", "KPI spec `file` (required)")
+	fs.StringVar(&serveCfg.listen, "listen", defaultListen, "`address` to serve HTTP on")
+	fs.StringVar(&serveCfg.region, "region", "", "collect only this region `code` and below (like 32 for Jawa Barat), to shard a national deployment per province")
+	fs.BoolVar(&serveCfg.once, "once", false, "run one refresh, print a summary and exit")
+	fs.StringVar(&serveCfg.logFormat, "log-format", "text", "log `format`: text or json")
+	fs.StringVar(&serveCfg.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+}
+
+func init() { serveCommand.run = runServe }
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	serveCfg = serveConfig{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	serveFlags(fs)
+	if code, ok := parseFlags(serveCommand, fs, args, stdout, stderr); !ok {
+		return code
+	}
+	cfg := serveCfg
+	if cfg.config == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "pantau serve: name the KPI spec with --config FILE, like: pantau serve --config examples/dinsos.yaml")
+		return exitUsage
+	}
+	log, err := newLogger(stderr, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "pantau serve: %v\n", err)
+		return exitUsage
+	}
+	spec, err := config.Load(cfg.config)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\npantau serve: fix the spec above (pantau check %s lists every problem)\n", err, cfg.config)
+		return exitFailure
+	}
+	rt, err := startRuntime(ctx, spec, cfg.region, nil, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "pantau serve: %v\n", err)
+		return exitFailure
+	}
+	defer rt.close()
+	if cfg.once {
+		snap := rt.collector.Refresh(ctx)
+		return printSummary(stdout, snap)
+	}
+	if err := rt.serve(ctx, cfg.listen, nil); err != nil {
+		fmt.Fprintf(stderr, "pantau serve: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+// app is a running collector with its open sources.
+type app struct {
+	spec      *config.Spec
+	collector *collector.Collector
+	sources   []*source.Source
+	log       *slog.Logger
+}
+
+// startRuntime opens the spec's sources and wires a collector. It does not
+// refresh: serve refreshes in the background so /healthz answers at once.
+func startRuntime(ctx context.Context, spec *config.Spec, region string, targets collector.TargetStore, log *slog.Logger) (*app, error) {
+	regions, err := wilayah.Load()
+	if err != nil {
+		return nil, err
+	}
+	if region != "" {
+		if _, err := kpi.CodeLevel(region); err != nil {
+			return nil, fmt.Errorf("--region: %v", err)
+		}
+		if _, ok := regions.Lookup(region); !ok {
+			return nil, fmt.Errorf("--region %s is not in the region master", region)
+		}
+	}
+	rt := &app{spec: spec, log: log}
+	queriers := map[string]collector.Querier{}
+	for _, name := range spec.SourceNames {
+		sc := spec.Sources[name]
+		dsn, err := sc.DSN()
+		if err != nil {
+			rt.close()
+			return nil, err
+		}
+		s, err := source.Open(ctx, source.Config{Name: name, Driver: sc.Driver, DSN: dsn, Timeout: sc.Timeout, MaxConcurrent: sc.MaxConcurrent})
+		if err != nil {
+			rt.close()
+			return nil, err
+		}
+		rt.sources = append(rt.sources, s)
+		queriers[name] = s
+	}
+	rt.collector, err = collector.New(collector.Options{
+		Spec: spec, Regions: regions, Scope: region, Sources: queriers, Targets: targets,
+		Logger: log, Version: buildVersion(),
+	})
+	if err != nil {
+		rt.close()
+		return nil, err
+	}
+	return rt, nil
+}
+
+func buildVersion() string {
+	bi, _ := debug.ReadBuildInfo()
+	return versionString(version, bi)
+}
+
+func (rt *app) close() {
+	for _, s := range rt.sources {
+		if err := s.Close(); err != nil {
+			rt.log.Warn("closing source", "source", s.Name(), "err", err)
+		}
+	}
+}
+
+// serve runs the refresh loop and the HTTP server until ctx is cancelled,
+// then shuts both down. extra mounts more handlers (the API) on the mux.
+func (rt *app) serve(ctx context.Context, listen string, extra func(*http.ServeMux)) error {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", listen, err)
+	}
+	return rt.serveOn(ctx, ln, extra)
+}
+
+func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.ServeMux)) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", rt.collector.MetricsHandler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !rt.collector.Ready() {
+			http.Error(w, "not ready: the first refresh has not finished\n", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /{$}", rt.landing)
+	if extra != nil {
+		extra(mux)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		rt.collector.Run(loopCtx)
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	rt.log.Info("pantau serving", "address", "http://"+ln.Addr().String(), "kpis", len(rt.spec.KPIs), "refresh", rt.spec.Refresh)
+
+	var err error
+	select {
+	case <-ctx.Done():
+		rt.log.Info("shutting down")
+	case err = <-serveErr:
+	}
+	stopLoop() // cancels the refresh in flight
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if e := srv.Shutdown(shutdownCtx); e != nil && err == nil {
+		err = e
+	}
+	<-loopDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+var landingPage = template.Must(template.New("landing").Parse(`<!doctype html>
+<html lang="id"><head><meta charset="utf-8"><title>pantau</title>
+<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}td,th{padding:.2em .8em;text-align:left}</style>
+</head><body>
+<h1>pantau</h1>
+<p>Pemantauan capaian KPI bulanan terhadap target, per wilayah.</p>
+<ul>
+<li><a href="metrics">/metrics</a> — metrik Prometheus</li>
+<li><a href="healthz">/healthz</a> · <a href="readyz">/readyz</a></li>
+</ul>
+{{if .}}<h2>KPI</h2>
+<table><tr><th>KPI</th><th>Periode</th><th>Status</th><th>Pembaruan terakhir</th></tr>
+{{range .}}<tr><td>{{.Def.Name}} <small>({{.Def.ID}})</small></td><td>{{.Period}}</td>
+<td>{{if .Stale}}basi: {{.Err}}{{else if .Err}}gagal: {{.Err}}{{else}}baik{{end}}</td>
+<td>{{if not .LastSuccess.IsZero}}{{.LastSuccess.Format "2006-01-02 15:04:05 MST"}}{{else}}—{{end}}</td></tr>
+{{end}}</table>{{else}}<p>Menunggu pembaruan pertama…</p>{{end}}
+</body></html>
+`))
+
+func (rt *app) landing(w http.ResponseWriter, _ *http.Request) {
+	var states []collector.KPIState
+	if s := rt.collector.Snapshot(); s != nil {
+		states = s.KPIs
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := landingPage.Execute(w, states); err != nil {
+		rt.log.Warn("landing page", "err", err)
+	}
+}
+
+// printSummary reports a --once refresh: per KPI its month, status counts
+// at its reporting level and problems.
+func printSummary(w io.Writer, s *collector.Snapshot) int {
+	code := exitOK
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "KPI\tPERIOD\tREGIONS\tSTATUS (month, %s)\tREJECTED\tERROR\n", "all levels")
+	for _, st := range s.KPIs {
+		counts := map[kpi.Status]int{}
+		regions := 0
+		for _, p := range st.Progress {
+			if p.Window == kpi.WindowMonth {
+				counts[p.Status]++
+				regions++
+			}
+		}
+		var parts []string
+		for _, status := range kpi.Statuses {
+			if counts[status] > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", status, counts[status]))
+			}
+		}
+		var rejected []string
+		for reason, n := range st.Rejected {
+			rejected = append(rejected, fmt.Sprintf("%s %d", reason, n))
+		}
+		sort.Strings(rejected)
+		errText := "-"
+		if st.Err != "" {
+			errText = st.Err
+			code = exitFailure
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", st.Def.ID, st.Period, regions,
+			orDash(strings.Join(parts, ", ")), orDash(strings.Join(rejected, ", ")), errText)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d series, refreshed in %s at %s\n", s.Series(), s.Duration.Round(time.Millisecond), s.At.Format(time.RFC3339))
+	return code
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+

@@ -1,0 +1,341 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pantau-id/pantau/config"
+	"github.com/pantau-id/pantau/kpi"
+	"github.com/pantau-id/pantau/source"
+)
+
+// Querier runs one query against a source; *source.Source is one.
+type Querier interface {
+	Query(ctx context.Context, query string, p source.Params) (source.Result, error)
+	Ping(ctx context.Context) error
+}
+
+// TargetStore supplies the annual targets of a year for every KPI.
+type TargetStore interface {
+	Targets(ctx context.Context, year int) ([]kpi.Target, error)
+}
+
+// Options wire a Collector.
+type Options struct {
+	Spec *config.Spec
+	// Regions is the full region master; rows are validated against it.
+	Regions *kpi.Hierarchy
+	// Scope limits collection to one region and below ("32" for a Jawa
+	// Barat shard); empty or kpi.NationalCode means the whole country.
+	Scope string
+	// Sources maps each source name of the spec to its connection.
+	Sources map[string]Querier
+	// Targets may be nil: count KPIs then have no targets.
+	Targets TargetStore
+	Logger  *slog.Logger
+	// Now is the clock; nil means time.Now. Tests pin it.
+	Now func() time.Time
+	// Version is reported in pantau_build_info.
+	Version string
+}
+
+// lagLimit is how many months back a latest_data source is searched for
+// data before the calendar month is used anyway.
+const lagLimit = 12
+
+// Collector refreshes KPI progress and publishes snapshots.
+type Collector struct {
+	opts    Options
+	scoped  *kpi.Hierarchy
+	log     *slog.Logger
+	snap    atomic.Pointer[Snapshot]
+	metrics *selfMetrics
+	// refreshMu serialises refreshes: the loop and --once never overlap.
+	refreshMu sync.Mutex
+	// lastTargets keeps the last targets read successfully, by year.
+	targetsMu   sync.Mutex
+	lastTargets map[int][]kpi.Target
+}
+
+// New checks the wiring and prepares the self-metrics. It does not touch the
+// sources: the first Refresh does.
+func New(opts Options) (*Collector, error) {
+	if opts.Spec == nil || opts.Regions == nil {
+		return nil, errors.New("collector: spec and regions are required")
+	}
+	for _, k := range opts.Spec.KPIs {
+		if opts.Sources[k.Source] == nil {
+			return nil, fmt.Errorf("collector: kpi %s: source %s is not connected", k.ID, k.Source)
+		}
+	}
+	if opts.Scope == "" {
+		opts.Scope = kpi.NationalCode
+	}
+	scoped, err := opts.Regions.Subtree(opts.Scope)
+	if err != nil {
+		return nil, fmt.Errorf("collector: region scope: %w", err)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	c := &Collector{opts: opts, scoped: scoped, log: opts.Logger, lastTargets: map[int][]kpi.Target{}}
+	c.metrics = newSelfMetrics(c, opts)
+	return c, nil
+}
+
+// Snapshot returns the latest published snapshot, nil before the first refresh.
+func (c *Collector) Snapshot() *Snapshot { return c.snap.Load() }
+
+// Ready reports whether a first refresh has completed.
+func (c *Collector) Ready() bool { return c.snap.Load() != nil }
+
+// Registry holds the self-metrics and the Go and process collectors.
+func (c *Collector) Registry() *prometheus.Registry { return c.metrics.registry }
+
+// Run refreshes at once and then every spec.Refresh until ctx is done.
+func (c *Collector) Run(ctx context.Context) error {
+	t := time.NewTicker(c.opts.Spec.Refresh)
+	defer t.Stop()
+	for {
+		c.Refresh(ctx)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Refresh runs every KPI once, publishes the new snapshot and returns it.
+// KPIs whose queries fail keep their previous values, marked stale.
+func (c *Collector) Refresh(ctx context.Context) *Snapshot {
+	c.refreshMu.Lock()
+	defer c.refreshMu.Unlock()
+	start := time.Now()
+	now := c.opts.Now()
+	spec := c.opts.Spec
+	calendar := kpi.PeriodAt(now, spec.Location)
+
+	c.pingSources(ctx)
+	prev := c.snap.Load()
+
+	targets := &yearTargets{c: c, ctx: ctx}
+	states := make([]KPIState, len(spec.KPIs))
+	var wg sync.WaitGroup
+	for i, k := range spec.KPIs {
+		wg.Go(func() {
+			st, err := c.refreshKPI(ctx, k, calendar, now, targets)
+			if err != nil {
+				c.metrics.refreshFailures.WithLabelValues(k.ID).Inc()
+				c.log.Warn("kpi refresh failed; keeping last good values", "kpi", k.ID, "source", k.Source, "err", err)
+				st = staleState(prev, k.KPI, calendar, err)
+			}
+			states[i] = st
+		})
+	}
+	wg.Wait()
+
+	snap := &Snapshot{At: now, Hierarchy: c.scoped, KPIs: states}
+	snap.exposition = render(snap)
+	snap.Duration = time.Since(start)
+	c.snap.Store(snap)
+	c.metrics.observe(snap)
+	return snap
+}
+
+func (c *Collector) pingSources(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, name := range c.opts.Spec.SourceNames {
+		q := c.opts.Sources[name]
+		if q == nil {
+			continue
+		}
+		wg.Go(func() {
+			pctx, cancel := context.WithTimeout(ctx, c.opts.Spec.Sources[name].Timeout)
+			defer cancel()
+			up := 1.0
+			if err := q.Ping(pctx); err != nil {
+				up = 0
+				c.log.Warn("source down", "source", name, "err", err)
+			}
+			c.metrics.sourceUp.WithLabelValues(name).Set(up)
+		})
+	}
+	wg.Wait()
+}
+
+// staleState carries a failed KPI's last good values over, marked stale.
+func staleState(prev *Snapshot, def kpi.KPI, calendar kpi.Period, err error) KPIState {
+	st := KPIState{Def: def, Period: calendar}
+	if prev != nil {
+		if old, ok := prev.KPI(def.ID); ok {
+			st = old
+		}
+	}
+	// Without earlier values there is nothing to be stale about: the KPI
+	// simply has no data yet.
+	st.Stale = st.Progress != nil
+	st.Err = err.Error()
+	st.Rejected = nil
+	return st
+}
+
+// yearTargets reads each year's targets at most once per refresh, and falls
+// back to the last good read when the store fails.
+type yearTargets struct {
+	c    *Collector
+	ctx  context.Context
+	mu   sync.Mutex
+	read map[int][]kpi.Target
+}
+
+func (y *yearTargets) forKPI(year int, id string) []kpi.Target {
+	if y.c.opts.Targets == nil {
+		return nil
+	}
+	y.mu.Lock()
+	all, ok := y.read[year]
+	if !ok {
+		var err error
+		all, err = y.c.opts.Targets.Targets(y.ctx, year)
+		y.c.targetsMu.Lock()
+		if err != nil {
+			y.c.log.Warn("reading targets failed; using the last good ones", "year", year, "err", err)
+			all = y.c.lastTargets[year]
+		} else {
+			y.c.lastTargets[year] = all
+		}
+		y.c.targetsMu.Unlock()
+		if y.read == nil {
+			y.read = map[int][]kpi.Target{}
+		}
+		y.read[year] = all
+	}
+	y.mu.Unlock()
+	var out []kpi.Target
+	for _, t := range all {
+		if t.KPI == id {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// windowParams are the bound parameters of each query a KPI needs.
+func monthParams(p kpi.Period) source.Params {
+	return source.Params{PeriodStart: p.Start(), PeriodEnd: p.End(), YearStart: p.YearStart()}
+}
+
+func yearParams(p kpi.Period) source.Params {
+	return source.Params{PeriodStart: p.YearStart(), PeriodEnd: p.End(), YearStart: p.YearStart()}
+}
+
+// baselineParams ask for the level on 1 January: the last month of the
+// previous year.
+func baselineParams(p kpi.Period) source.Params {
+	dec := kpi.NewPeriod(p.Year()-1, time.December, p.Location())
+	return monthParams(dec)
+}
+
+func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.Period, now time.Time, targets *yearTargets) (KPIState, error) {
+	st := KPIState{Def: k.KPI, Rejected: map[string]int{}, Durations: map[string]time.Duration{}}
+	q := c.opts.Sources[k.Source]
+	var examples []Rejection
+	run := func(name string, p source.Params) (map[string]kpi.Observation, error) {
+		t0 := time.Now()
+		res, err := q.Query(ctx, k.Query, p)
+		st.Durations[name] = time.Since(t0)
+		c.metrics.queryDuration.WithLabelValues(k.ID, name).Set(st.Durations[name].Seconds())
+		if err != nil {
+			return nil, fmt.Errorf("kpi %s, %s query: %w", k.ID, name, err)
+		}
+		obs, rejected, err := observations(c.opts.Regions, k.KPI, res)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rejected {
+			st.Rejected[r.Reason]++
+			if st.Rejected[r.Reason] == 1 {
+				examples = append(examples, r)
+			}
+		}
+		return c.inScope(obs), nil
+	}
+
+	period := calendar
+	month, err := run("month", monthParams(period))
+	if err != nil {
+		return st, err
+	}
+	if c.opts.Spec.Sources[k.Source].CurrentMonth == config.CurrentMonthLatestData {
+		for i := 0; len(month) == 0 && i < lagLimit; i++ {
+			period = period.Prev()
+			if month, err = run("month", monthParams(period)); err != nil {
+				return st, err
+			}
+		}
+		if len(month) == 0 {
+			period = calendar
+		}
+	}
+	in := kpi.Input{KPI: k.KPI, Hierarchy: c.scoped, Period: period, At: now, Month: month}
+	if !period.Contains(now) {
+		// A lagging source's latest month is judged as closed.
+		in.At = period.End()
+	}
+	if k.YearQuery() {
+		if in.Year, err = run("year", yearParams(period)); err != nil {
+			return st, err
+		}
+	}
+	if k.BaselineQuery() {
+		if in.Baseline, err = run("baseline", baselineParams(period)); err != nil {
+			return st, err
+		}
+	}
+	in.Targets = targets.forKPI(period.Year(), k.ID)
+
+	var unknown []string
+	st.Progress, unknown = kpi.Evaluate(in)
+	st.Period, st.LastSuccess = period, now
+	st.Unknown = unknown
+
+	for reason, n := range st.Rejected {
+		c.metrics.rowsRejected.WithLabelValues(k.ID, reason).Add(float64(n))
+	}
+	if len(examples) > 0 {
+		sort.Slice(examples, func(i, j int) bool { return examples[i].Reason < examples[j].Reason })
+		for _, e := range examples {
+			c.log.Warn("rows rejected", "kpi", k.ID, "reason", e.Reason, "count", st.Rejected[e.Reason], "example_row", e.Row, "example", e.Detail)
+		}
+	}
+	if len(unknown) > 0 {
+		c.log.Warn("targets for regions outside the region master ignored", "kpi", k.ID, "regions", unknown)
+	}
+	return st, nil
+}
+
+// inScope drops rows outside the collector's region scope: a Jawa Barat
+// shard reading a national database ignores the other provinces quietly.
+func (c *Collector) inScope(obs map[string]kpi.Observation) map[string]kpi.Observation {
+	if c.opts.Scope == kpi.NationalCode {
+		return obs
+	}
+	for code := range obs {
+		if !kpi.Contains(c.opts.Scope, code) {
+			delete(obs, code)
+		}
+	}
+	return obs
+}

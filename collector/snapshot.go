@@ -1,0 +1,65 @@
+package collector
+
+import (
+	"time"
+
+	"github.com/pantau-id/pantau/kpi"
+)
+
+// Snapshot is the result of one refresh. It is never modified after it is
+// published, so readers share it without locks.
+type Snapshot struct {
+	// At is the refresh instant progress was computed for.
+	At time.Time
+	// Hierarchy is the region tree the snapshot covers (the whole country or
+	// one shard of it).
+	Hierarchy *kpi.Hierarchy
+	// KPIs holds one entry per KPI of the spec, in spec order.
+	KPIs []KPIState
+	// Duration is how long the refresh took.
+	Duration time.Duration
+
+	exposition *exposition
+}
+
+// KPIState is one KPI's part of a snapshot.
+type KPIState struct {
+	Def kpi.KPI
+	// Period is the month the values are for: the current month in the
+	// spec's time zone, or an earlier one for a source that lags.
+	Period kpi.Period
+	// Progress has one row per region and window; nil until the KPI's first
+	// successful refresh.
+	Progress []kpi.Progress
+	// Stale is true when the last refresh failed and Progress is carried
+	// over from an earlier one.
+	Stale bool
+	// Err is the last refresh's error, empty when it succeeded.
+	Err string
+	// LastSuccess is when Progress was computed.
+	LastSuccess time.Time
+	// Rejected counts this refresh's dropped rows by reason.
+	Rejected map[string]int
+	// Unknown lists target region codes that are not in the hierarchy.
+	Unknown []string
+	// Durations holds the last run time of each query (month, year, baseline).
+	Durations map[string]time.Duration
+}
+
+// KPI returns the state of the KPI with the given id.
+func (s *Snapshot) KPI(id string) (KPIState, bool) {
+	for _, k := range s.KPIs {
+		if k.Def.ID == id {
+			return k, true
+		}
+	}
+	return KPIState{}, false
+}
+
+// Series is the number of KPI series in the snapshot's exposition.
+func (s *Snapshot) Series() int {
+	if s.exposition == nil {
+		return 0
+	}
+	return s.exposition.series
+}
