@@ -45,6 +45,9 @@ type Options struct {
 	Now func() time.Time
 	// Version is reported in pantau_build_info.
 	Version string
+	// AfterRefresh, when set, runs after each refresh of Run with the new
+	// snapshot (closing the previous month into history, for one).
+	AfterRefresh func(ctx context.Context, s *Snapshot)
 }
 
 // lagLimit is how many months back a latest_data source is searched for
@@ -108,7 +111,10 @@ func (c *Collector) Run(ctx context.Context) error {
 	t := time.NewTicker(c.opts.Spec.Refresh)
 	defer t.Stop()
 	for {
-		c.Refresh(ctx)
+		s := c.Refresh(ctx)
+		if c.opts.AfterRefresh != nil && ctx.Err() == nil {
+			c.opts.AfterRefresh(ctx, s)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -135,7 +141,7 @@ func (c *Collector) Refresh(ctx context.Context) *Snapshot {
 	var wg sync.WaitGroup
 	for i, k := range spec.KPIs {
 		wg.Go(func() {
-			st, err := c.refreshKPI(ctx, k, calendar, now, targets)
+			st, err := c.refreshKPI(ctx, k, calendar, now, targets, true)
 			if err != nil {
 				c.metrics.refreshFailures.WithLabelValues(k.ID).Inc()
 				c.log.Warn("kpi refresh failed; keeping last good values", "kpi", k.ID, "source", k.Source, "err", err)
@@ -173,6 +179,29 @@ func (c *Collector) pingSources(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+}
+
+// ComputeMonth evaluates every KPI for a closed month as it stood at the
+// month's end: the final values that go to monthly history. It publishes
+// nothing. KPIs whose queries fail are left out and their errors joined.
+func (c *Collector) ComputeMonth(ctx context.Context, p kpi.Period) ([]KPIState, error) {
+	targets := &yearTargets{c: c, ctx: ctx}
+	states := make([]KPIState, len(c.opts.Spec.KPIs))
+	errs := make([]error, len(states))
+	var wg sync.WaitGroup
+	for i, k := range c.opts.Spec.KPIs {
+		wg.Go(func() {
+			states[i], errs[i] = c.refreshKPI(ctx, k, p, p.End(), targets, false)
+		})
+	}
+	wg.Wait()
+	var ok []KPIState
+	for i, st := range states {
+		if errs[i] == nil {
+			ok = append(ok, st)
+		}
+	}
+	return ok, errors.Join(errs...)
 }
 
 // staleState carries a failed KPI's last good values over, marked stale.
@@ -248,7 +277,10 @@ func baselineParams(p kpi.Period) source.Params {
 	return monthParams(dec)
 }
 
-func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.Period, now time.Time, targets *yearTargets) (KPIState, error) {
+// refreshKPI runs one KPI's queries for the month containing now (or, with
+// searchLag and a latest_data source, the latest month with data) and
+// evaluates its progress at now.
+func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.Period, now time.Time, targets *yearTargets, searchLag bool) (KPIState, error) {
 	st := KPIState{Def: k.KPI, Rejected: map[string]int{}, Durations: map[string]time.Duration{}}
 	q := c.opts.Sources[k.Source]
 	var examples []Rejection
@@ -278,7 +310,7 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 	if err != nil {
 		return st, err
 	}
-	if c.opts.Spec.Sources[k.Source].CurrentMonth == config.CurrentMonthLatestData {
+	if searchLag && c.opts.Spec.Sources[k.Source].CurrentMonth == config.CurrentMonthLatestData {
 		for i := 0; len(month) == 0 && i < lagLimit; i++ {
 			period = period.Prev()
 			if month, err = run("month", monthParams(period)); err != nil {

@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -209,4 +210,24 @@ func dbName() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return "pantau_src_" + hex.EncodeToString(b)
+}
+
+// Statements splits an SQL script such as examples/dinsos-schema.sql into
+// its statements: "--" comment lines are dropped, then the rest is cut at
+// each ";" (the scripts this is for have no ";" inside literals).
+func Statements(script string) []string {
+	var b strings.Builder
+	for _, line := range strings.Split(script, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	var out []string
+	for _, s := range strings.Split(b.String(), ";") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
