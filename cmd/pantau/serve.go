@@ -56,7 +56,7 @@ Example:
 	PANTAU_SOURCE_DINSOS_DSN='postgres://pantau@db/dinsos' \
 	  pantau serve --config examples/dinsos.yaml --listen :9875
 `,
-	flags: serveFlags,
+	flags: func(fs *flag.FlagSet) { serveFlags(fs) },
 }
 
 type serveConfig struct {
@@ -64,27 +64,25 @@ type serveConfig struct {
 	once                                        bool
 }
 
-var serveCfg serveConfig
-
-func serveFlags(fs *flag.FlagSet) {
+func serveFlags(fs *flag.FlagSet) *serveConfig {
+	serveCfg := &serveConfig{}
 	fs.StringVar(&serveCfg.config, "config", "", "KPI spec `file` (required)")
 	fs.StringVar(&serveCfg.listen, "listen", defaultListen, "`address` to serve HTTP on")
 	fs.StringVar(&serveCfg.region, "region", "", "collect only this region `code` and below (like 32 for Jawa Barat), to shard a national deployment per province")
 	fs.BoolVar(&serveCfg.once, "once", false, "run one refresh, print a summary and exit")
 	fs.StringVar(&serveCfg.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&serveCfg.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	return serveCfg
 }
 
 func init() { serveCommand.run = runServe }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	serveCfg = serveConfig{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	serveFlags(fs)
+	cfg := serveFlags(fs)
 	if code, ok := parseFlags(serveCommand, fs, args, stdout, stderr); !ok {
 		return code
 	}
-	cfg := serveCfg
 	if cfg.config == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "pantau serve: name the KPI spec with --config FILE, like: pantau serve --config examples/dinsos.yaml")
 		return exitUsage
@@ -326,4 +324,3 @@ func orDash(s string) string {
 	}
 	return s
 }
-
