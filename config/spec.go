@@ -126,6 +126,15 @@ type KPI struct {
 	Line int
 }
 
+// KPIIDs returns the KPI ids, in file order.
+func (s *Spec) KPIIDs() []string {
+	out := make([]string, len(s.KPIs))
+	for i, k := range s.KPIs {
+		out[i] = k.ID
+	}
+	return out
+}
+
 // Definitions returns the domain definitions of every KPI, in file order.
 func (s *Spec) Definitions() []kpi.KPI {
 	out := make([]kpi.KPI, len(s.KPIs))

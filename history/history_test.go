@@ -87,14 +87,6 @@ func (w *world) collector(t *testing.T, now time.Time, targets collector.TargetS
 	return c
 }
 
-func (w *world) ids() []string {
-	var ids []string
-	for _, k := range w.spec.KPIs {
-		ids = append(ids, k.ID)
-	}
-	return ids
-}
-
 func openStore(t *testing.T, driver, dsn string) *store.Store {
 	t.Helper()
 	s, err := store.OpenAndMigrate(context.Background(), driver, dsn)
@@ -114,7 +106,7 @@ func TestClosingAMonthWritesItOnceAcrossRestarts(t *testing.T) {
 			oct := kpi.PeriodAt(nov5, kpi.WIB).Prev()
 
 			first := openStore(t, driver, storeDSN)
-			n, err := CloseMonth(ctx, w.collector(t, nov5, first), first, w.ids(), oct, nov5)
+			n, err := CloseMonth(ctx, w.collector(t, nov5, first), first, w.spec.KPIIDs(), oct, nov5)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +119,7 @@ func TestClosingAMonthWritesItOnceAcrossRestarts(t *testing.T) {
 			first.Close()
 
 			again := openStore(t, driver, storeDSN) // a restart
-			n, err = CloseMonth(ctx, w.collector(t, nov5.Add(time.Hour), again), again, w.ids(), oct, nov5.Add(time.Hour))
+			n, err = CloseMonth(ctx, w.collector(t, nov5.Add(time.Hour), again), again, w.spec.KPIIDs(), oct, nov5.Add(time.Hour))
 			if err != nil || n != 0 {
 				t.Fatalf("second close wrote %d rows (err %v), want 0", n, err)
 			}
@@ -156,7 +148,7 @@ func TestBackfillMatchesTheLiveCollectorAtEachMonthsEnd(t *testing.T) {
 	oct, _ := kpi.ParsePeriod("2026-10", kpi.WIB)
 
 	var seen []string
-	n, err := Backfill(ctx, w.collector(t, nov5, targets), st, w.ids(), aug, oct, nov5, func(done, total int, p kpi.Period, _ int) {
+	n, err := Backfill(ctx, w.collector(t, nov5, targets), st, w.spec.KPIIDs(), aug, oct, nov5, func(done, total int, p kpi.Period, _ int) {
 		seen = append(seen, p.String())
 	})
 	if err != nil {
@@ -218,7 +210,7 @@ func TestAnInterruptedBackfillResumes(t *testing.T) {
 	oct, _ := kpi.ParsePeriod("2026-10", kpi.WIB)
 	ctx, cancel := context.WithCancel(context.Background())
 	c := w.collector(t, nov5, nil)
-	_, err := Backfill(ctx, c, st, w.ids(), aug, oct, nov5, func(done, _ int, _ kpi.Period, _ int) {
+	_, err := Backfill(ctx, c, st, w.spec.KPIIDs(), aug, oct, nov5, func(done, _ int, _ kpi.Period, _ int) {
 		if done == 1 {
 			cancel() // Ctrl-C after August
 		}
@@ -227,7 +219,7 @@ func TestAnInterruptedBackfillResumes(t *testing.T) {
 		t.Fatalf("err = %v, want an interruption telling how to resume", err)
 	}
 	var months []string
-	_, err = Backfill(context.Background(), c, st, w.ids(), aug, oct, nov5, func(_, _ int, p kpi.Period, written int) {
+	_, err = Backfill(context.Background(), c, st, w.spec.KPIIDs(), aug, oct, nov5, func(_, _ int, p kpi.Period, written int) {
 		months = append(months, p.String()+":"+map[bool]string{true: "written", false: "skipped"}[written > 0])
 	})
 	if err != nil {

@@ -34,7 +34,7 @@ type command struct {
 
 // commands lists the subcommands in the order usage shows them.
 func commands() []*command {
-	return []*command{serveCommand, checkCommand, versionCommand}
+	return []*command{demoCommand, serveCommand, checkCommand, migrateCommand, targetsCommand, backfillCommand, versionCommand}
 }
 
 func lookup(name string) *command {

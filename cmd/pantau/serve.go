@@ -18,8 +18,10 @@ import (
 
 	"github.com/pantau-id/pantau/collector"
 	"github.com/pantau-id/pantau/config"
+	"github.com/pantau-id/pantau/history"
 	"github.com/pantau-id/pantau/kpi"
 	"github.com/pantau-id/pantau/source"
+	"github.com/pantau-id/pantau/store"
 	"github.com/pantau-id/pantau/wilayah"
 )
 
@@ -62,6 +64,8 @@ Example:
 type serveConfig struct {
 	config, listen, region, logFormat, logLevel string
 	once                                        bool
+	store                                       storeFlags
+	useStore                                    bool
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
@@ -72,6 +76,8 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.BoolVar(&serveCfg.once, "once", false, "run one refresh, print a summary and exit")
 	fs.StringVar(&serveCfg.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&serveCfg.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.BoolVar(&serveCfg.useStore, "store", false, "read targets from pantau's store and write closed months to its history (see --store-driver, --store-dsn)")
+	serveCfg.store.register(fs)
 	return serveCfg
 }
 
@@ -97,7 +103,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "%v\npantau serve: fix the spec above (pantau check %s lists every problem)\n", err, cfg.config)
 		return exitFailure
 	}
-	rt, err := startRuntime(ctx, spec, cfg.region, nil, log)
+	var st *store.Store
+	if cfg.useStore {
+		if st, err = cfg.store.openStore(ctx, false); err != nil {
+			fmt.Fprintf(stderr, "pantau serve: %v\n", err)
+			return exitFailure
+		}
+		defer st.Close()
+	}
+	rt, err := startRuntime(ctx, spec, cfg.region, st, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "pantau serve: %v\n", err)
 		return exitFailure
@@ -137,9 +151,12 @@ type app struct {
 	log       *slog.Logger
 }
 
-// startRuntime opens the spec's sources and wires a collector. It does not
-// refresh: serve refreshes in the background so /healthz answers at once.
-func startRuntime(ctx context.Context, spec *config.Spec, region string, targets collector.TargetStore, log *slog.Logger) (*app, error) {
+// startRuntime opens the spec's sources and wires a collector. With a store
+// it reads targets from it and, after each refresh, closes the previous
+// month into monthly history (once: the store ignores rows already there).
+// It does not refresh: serve refreshes in the background so /healthz
+// answers at once.
+func startRuntime(ctx context.Context, spec *config.Spec, region string, st *store.Store, log *slog.Logger) (*app, error) {
 	regions, err := wilayah.Load()
 	if err != nil {
 		return nil, err
@@ -169,10 +186,21 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, targets
 		rt.sources = append(rt.sources, s)
 		queriers[name] = s
 	}
-	rt.collector, err = collector.New(collector.Options{
-		Spec: spec, Regions: regions, Scope: region, Sources: queriers, Targets: targets,
-		Logger: log, Version: buildVersion(),
-	})
+	opts := collector.Options{Spec: spec, Regions: regions, Scope: region, Sources: queriers, Logger: log, Version: buildVersion()}
+	if st != nil {
+		opts.Targets = st
+		opts.AfterRefresh = func(ctx context.Context, s *collector.Snapshot) {
+			prev := kpi.PeriodAt(s.At, spec.Location).Prev()
+			n, err := history.CloseMonth(ctx, rt.collector, st, spec.KPIIDs(), prev, s.At)
+			switch {
+			case err != nil:
+				log.Warn("closing month into history", "period", prev.String(), "err", err)
+			case n > 0:
+				log.Info("month closed into history", "period", prev.String(), "rows", n)
+			}
+		}
+	}
+	rt.collector, err = collector.New(opts)
 	if err != nil {
 		rt.close()
 		return nil, err

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pantau-id/pantau/config"
+	"github.com/pantau-id/pantau/demo"
+	"github.com/pantau-id/pantau/examples"
+	"github.com/pantau-id/pantau/kpi"
+	"github.com/pantau-id/pantau/store"
+	"github.com/pantau-id/pantau/wilayah"
+)
+
+var demoCommand = &command{
+	name:    "demo",
+	summary: "run pantau on synthetic data for every kecamatan: nothing to install",
+	help: `
+Demo shows pantau working without any database to set up. It generates a
+deterministic synthetic Dinas Sosial database (SQLite) for all 38 provinces
+and every kecamatan, from January of last year up to today: e-Warong opening
+and closing, KUBE groups, monthly Sembako allocations and distributions,
+PKH stages and graduations, with a few regions lagging or stalled so that
+there is something to find. It writes this year's targets (DKI Jakarta:
+70 e-Warong and 71 KUBE Jasa) into a SQLite store, and then serves exactly
+like 'pantau serve' with the ordinary spec examples/dinsos.yaml, only with
+the source switched to the generated SQLite file.
+
+The data directory is reused on the next run; the data is regenerated when
+the day, --seed or --scale changes, or with --regenerate.
+
+Example:
+
+	go run ./cmd/pantau demo
+	go run ./cmd/pantau demo --listen 127.0.0.1:9875 --scale 4
+`,
+	flags: func(fs *flag.FlagSet) { demoFlags(fs) },
+}
+
+type demoConfig struct {
+	dataDir, listen, logFormat, logLevel string
+	scale                                float64
+	seed                                 uint64
+	regenerate                           bool
+}
+
+func demoFlags(fs *flag.FlagSet) *demoConfig {
+	c := &demoConfig{}
+	fs.StringVar(&c.dataDir, "data-dir", defaultDemoDir(), "`directory` for the generated source database and the store")
+	fs.StringVar(&c.listen, "listen", defaultListen, "`address` to serve HTTP on")
+	fs.Float64Var(&c.scale, "scale", 1, "size `factor` of the household tables (1: about 13 Sembako households per kecamatan a month; larger for benchmarks)")
+	fs.Uint64Var(&c.seed, "seed", 1, "`seed` of the synthetic data; the same seed, scale and day give the same data")
+	fs.BoolVar(&c.regenerate, "regenerate", false, "generate the data again even if it is up to date")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log `format`: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	return c
+}
+
+func defaultDemoDir() string {
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "pantau-demo")
+	}
+	return "pantau-demo"
+}
+
+func init() { demoCommand.run = runDemo }
+
+// demoStamp records what the generated data is, to decide whether it can
+// be reused.
+type demoStamp struct {
+	Seed  uint64  `json:"seed"`
+	Scale float64 `json:"scale"`
+	Day   string  `json:"day"`
+	Info  string  `json:"info"`
+}
+
+// demoSourceEnv is the variable the demo sets for the example spec's source.
+const demoSourceEnv = "PANTAU_DEMO_SOURCE_DSN"
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	cfg := demoFlags(fs)
+	if code, ok := parseFlags(demoCommand, fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "pantau demo: takes no arguments; see pantau help demo")
+		return exitUsage
+	}
+	log, err := newLogger(stderr, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "pantau demo: %v\n", err)
+		return exitUsage
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "pantau demo: %v\n", err)
+		return exitFailure
+	}
+	if err := os.MkdirAll(cfg.dataDir, 0o755); err != nil {
+		return fail(err)
+	}
+	// Listen first: a port in use should fail before a minute of generating.
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fail(fmt.Errorf("listen on %s: %w (pick another with --listen)", cfg.listen, err))
+	}
+	defer ln.Close()
+
+	now := time.Now()
+	regions, err := wilayah.Load()
+	if err != nil {
+		return fail(err)
+	}
+	opts := demo.Options{Seed: cfg.seed, Scale: cfg.scale, Now: now, Regions: regions}
+	sourcePath := filepath.Join(cfg.dataDir, "dinsos-demo.db")
+	info, err := ensureDemoData(ctx, cfg, sourcePath, opts, stdout)
+	if err != nil {
+		return fail(err)
+	}
+
+	st, err := store.OpenAndMigrate(ctx, "sqlite", filepath.Join(cfg.dataDir, "pantau.db"))
+	if err != nil {
+		return fail(err)
+	}
+	defer st.Close()
+	changes, _, err := st.PlanChanges(ctx, demo.Targets(opts))
+	if err != nil {
+		return fail(err)
+	}
+	sum, err := st.ApplyTargets(ctx, changes, "pantau demo", "demo targets")
+	if err != nil {
+		return fail(err)
+	}
+
+	spec, err := config.Parse("examples/dinsos.yaml", examples.DinsosSpec)
+	if err != nil {
+		return fail(err)
+	}
+	for name, src := range spec.Sources {
+		src.Driver, src.DSNEnv = "sqlite", demoSourceEnv
+		spec.Sources[name] = src
+	}
+	os.Setenv(demoSourceEnv, sourcePath)
+	rt, err := startRuntime(ctx, spec, "", st, log)
+	if err != nil {
+		return fail(err)
+	}
+	defer rt.close()
+
+	printDemoBanner(stdout, "http://"+ln.Addr().String(), cfg.dataDir, info, sum, kpi.PeriodAt(now, spec.Location))
+	if err := rt.serveOn(ctx, ln, nil); err != nil {
+		return fail(err)
+	}
+	return exitOK
+}
+
+// ensureDemoData generates the source database unless the one in the data
+// directory was made today with the same seed and scale.
+func ensureDemoData(ctx context.Context, cfg *demoConfig, path string, opts demo.Options, stdout io.Writer) (string, error) {
+	stampPath := filepath.Join(cfg.dataDir, "demo.json")
+	want := demoStamp{Seed: opts.Seed, Scale: opts.Scale, Day: opts.Now.In(kpi.WIB).Format(time.DateOnly)}
+	if !cfg.regenerate {
+		var have demoStamp
+		if b, err := os.ReadFile(stampPath); err == nil && json.Unmarshal(b, &have) == nil {
+			if _, err := os.Stat(path); err == nil && have.Seed == want.Seed && have.Scale == want.Scale && have.Day == want.Day {
+				fmt.Fprintf(stdout, "Reusing the synthetic data in %s\n", path)
+				return have.Info, nil
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "Generating synthetic data for %d kecamatan (seed %d, scale %g)...\n",
+		opts.Regions.Count(kpi.LevelKecamatan), opts.Seed, opts.Scale)
+	start := time.Now()
+	info, err := demo.Generate(ctx, path, opts)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(stdout, "Done in %s: %s\n", time.Since(start).Round(100*time.Millisecond), info)
+	want.Info = info.String()
+	b, _ := json.MarshalIndent(want, "", "  ")
+	if err := os.WriteFile(stampPath, append(b, '\n'), 0o644); err != nil {
+		return "", err
+	}
+	return want.Info, nil
+}
+
+func printDemoBanner(w io.Writer, base, dataDir, info string, targets store.Summary, period kpi.Period) {
+	fmt.Fprintf(w, `
+pantau demo is running on %[1]s (Ctrl-C stops it).
+
+  Data:     %[2]s
+            %[3]s
+  Targets:  %[4]d created, %[5]d updated, %[6]d unchanged (store %[2]s/pantau.db)
+  Month:    %[7]s (Asia/Jakarta)
+
+Look at:
+  %[1]s/            landing page with every KPI's state
+  %[1]s/metrics     Prometheus metrics (the first refresh takes a few seconds)
+
+Try:
+  curl -s %[1]s/metrics | grep 'pantau_kpi_target{kpi="ewarong_aktif",level="provinsi",province_code="31",'
+      DKI Jakarta's e-Warong target: 70 for the year, phased for this month
+
+Example PromQL, once Prometheus scrapes it (see prometheus.yml):
+  pantau_kpi_status{kpi="sembako_salur",level="kabupaten_kota",window="month",status="behind"}
+      * on (region_code) group_left (name) pantau_region_info
+  bottomk(10, pantau_kpi_pace_ratio{kpi="ewarong_aktif",level="provinsi",window="year"})
+  sum(pantau_kpi_numerator{kpi="sembako_salur",level="kecamatan",province_code="32",window="month"})
+    / sum(pantau_kpi_denominator{kpi="sembako_salur",level="kecamatan",province_code="32",window="month"})
+
+`, base, dataDir, info, targets.Created, targets.Updated, targets.Unchanged, period)
+}
