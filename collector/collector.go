@@ -145,7 +145,9 @@ func (c *Collector) Refresh(ctx context.Context) *Snapshot {
 			if err != nil {
 				c.metrics.refreshFailures.WithLabelValues(k.ID).Inc()
 				c.log.Warn("kpi refresh failed; keeping last good values", "kpi", k.ID, "source", k.Source, "err", err)
+				durations := st.Durations // of this refresh's queries, the failed one included
 				st = staleState(prev, k.KPI, calendar, err)
+				st.Durations = durations
 			}
 			states[i] = st
 		})
@@ -336,7 +338,7 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 			return st, err
 		}
 	}
-	in.Targets = targets.forKPI(period.Year(), k.ID)
+	in.Targets = c.targetsInScope(targets.forKPI(period.Year(), k.ID))
 
 	var unknown []string
 	st.Progress, unknown = kpi.Evaluate(in)
@@ -356,6 +358,24 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 		c.log.Warn("targets for regions outside the region master ignored", "kpi", k.ID, "regions", unknown)
 	}
 	return st, nil
+}
+
+// targetsInScope drops the targets of regions outside the collector's
+// scope, as inScope drops their rows; targets for codes missing from the
+// region master are kept, to be reported as unknown.
+func (c *Collector) targetsInScope(ts []kpi.Target) []kpi.Target {
+	if c.opts.Scope == kpi.NationalCode {
+		return ts
+	}
+	var out []kpi.Target
+	for _, t := range ts {
+		_, inScope := c.scoped.Lookup(t.Region)
+		_, inMaster := c.opts.Regions.Lookup(t.Region)
+		if inScope || !inMaster {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // inScope drops rows outside the collector's region scope: a Jawa Barat

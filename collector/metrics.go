@@ -183,7 +183,9 @@ type exposition struct {
 // It writes directly instead of gathering through a registry: at national
 // scale (about a million samples) the registry's sorting and consistency
 // checks take over ten seconds, this well under one.
-// TestRenderMatchesClientGolang holds the two outputs equal.
+// TestRenderMatchesClientGolang holds the two outputs equal but for the
+// order of labels within a sample (pantau keeps kpi first; the format allows
+// any order).
 func render(s *Snapshot) *exposition {
 	e := &exposition{}
 	var gz bytes.Buffer

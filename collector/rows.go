@@ -95,6 +95,7 @@ func observations(h *kpi.Hierarchy, k kpi.KPI, res source.Result) (map[string]kp
 			v, reason, detail := number(row[idx[i+1]])
 			if reason != "" {
 				reject(reason, "%s %s for region %s", want[i+1], detail, code)
+				markInvalid(obs, code)
 				bad = true
 				break
 			}
@@ -108,18 +109,27 @@ func observations(h *kpi.Hierarchy, k kpi.KPI, res source.Result) (map[string]kp
 			o.Numerator, o.Denominator = vals[0], vals[1]
 			if o.Denominator == 0 && o.Numerator != 0 {
 				reject(RejectZeroDenominator, "numerator %v over a zero denominator for region %s", o.Numerator, code)
+				markInvalid(obs, code)
 				continue
 			}
 		} else {
 			o.Value = vals[0]
 		}
-		if _, dup := obs[code]; dup {
+		if prev, dup := obs[code]; dup && !prev.Invalid {
 			reject(RejectDuplicate, "region %s appears more than once; the first row is kept", code)
 			continue
 		}
 		obs[code] = o
 	}
 	return obs, rejected, nil
+}
+
+// markInvalid records that a known region's row was unusable, so the
+// region shows as no data instead of being counted as zero.
+func markInvalid(obs map[string]kpi.Observation, code string) {
+	if _, seen := obs[code]; !seen {
+		obs[code] = kpi.Observation{Invalid: true}
+	}
 }
 
 // number reads a numeric cell. Drivers return numbers as integers, floats

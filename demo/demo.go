@@ -34,6 +34,10 @@ type Options struct {
 	Regions *kpi.Hierarchy
 }
 
+// MaxScale bounds Options.Scale: Scale 1 makes about 2.7 M rows a year and
+// a half into the data, so MaxScale makes some 270 M.
+const MaxScale = 100
+
 // Info describes a generated database.
 type Info struct {
 	// Rows counts the rows of each table.
@@ -68,6 +72,8 @@ func (o Options) normalise() (Options, error) {
 		return o, errors.New("demo: Options.Now is zero; pass the instant the data should run up to")
 	case math.IsNaN(o.Scale) || math.IsInf(o.Scale, 0) || o.Scale < 0:
 		return o, fmt.Errorf("demo: scale %v must be a number > 0", o.Scale)
+	case o.Scale > MaxScale:
+		return o, fmt.Errorf("demo: scale %v is more than %v (about %d M rows)", o.Scale, MaxScale, MaxScale*27/10)
 	case o.Scale == 0:
 		o.Scale = 1
 	}

@@ -244,6 +244,43 @@ func TestGenerate(t *testing.T) {
 	}
 }
 
+func TestGenerateStopsAtNow(t *testing.T) {
+	// Early on 12 October (WIB): a PKH stage and a Sembako month under way.
+	now := time.Date(2026, time.October, 11, 20, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "demo.db")
+	info, err := demo.Generate(context.Background(), path, demo.Options{Seed: 5, Scale: 1, Now: now, Regions: subtree(t, "51")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.To != "2026-10-12" {
+		t.Errorf("data runs to %s, want Now's date in Jakarta, 2026-10-12", info.To)
+	}
+	db := open(t, path)
+	tests := []struct {
+		name     string
+		query    string
+		min, max float64
+	}{
+		{"the current Sembako month is partly distributed", "SELECT AVG(tanggal_salur IS NOT NULL) FROM sembako_alokasi WHERE periode = '2026-10-01'", 0.15, 0.7},
+		{"the current PKH stage is partly paid", "SELECT AVG(tanggal_salur IS NOT NULL) FROM pkh_tahap WHERE periode = '2026-10-01'", 0.1, 0.8},
+		{"the previous PKH stage is 90-99 % paid", "SELECT AVG(tanggal_salur IS NOT NULL) FROM pkh_tahap WHERE periode = '2026-07-01'", 0.9, 0.99},
+		{"the current month's allocations are all there", "SELECT COUNT(*) = (SELECT COUNT(*) FROM sembako_alokasi WHERE periode = '2026-09-01') FROM sembako_alokasi WHERE periode = '2026-10-01'", 1, 1},
+		{"nothing is distributed after Now's date in Jakarta", "SELECT COUNT(*) FROM sembako_alokasi WHERE tanggal_salur > '2026-10-12'", 0, 0},
+		{"there is no November", "SELECT COUNT(*) FROM sembako_alokasi WHERE periode > '2026-10-01'", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got float64
+			if err := db.QueryRow(tt.query).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got < tt.min || got > tt.max {
+				t.Errorf("got %v, want %v..%v", got, tt.min, tt.max)
+			}
+		})
+	}
+}
+
 // checksum hashes every row of every table, in id order.
 func checksum(t testing.TB, path string, where string) string {
 	t.Helper()
@@ -411,6 +448,7 @@ func TestGenerateRejectsBadOptions(t *testing.T) {
 		{"no Now", demo.Options{Regions: h}, "Now"},
 		{"a negative scale", demo.Options{Scale: -1, Now: lateNovember, Regions: h}, "scale"},
 		{"a scale that is not a number", demo.Options{Scale: math.NaN(), Now: lateNovember, Regions: h}, "scale"},
+		{"a scale beyond MaxScale", demo.Options{Scale: demo.MaxScale * 2, Now: lateNovember, Regions: h}, "scale"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -583,11 +621,12 @@ func TestKPIQueries(t *testing.T) {
 			if got := share(scaled, lo, hi); got < 0.85 {
 				t.Errorf("%.0f %% of kabupaten/kota distributed %.0f-%.0f %% of what was due, want at least 85 %%", 100*got, 100*lo, 100*hi)
 			}
-			// Nationally, distribution keeps pace with the expected 95 %
-			// × the month elapsed.
+			// Overall, distribution keeps about the expected pace of 95 %
+			// × the month elapsed (the sample over-represents the stalled
+			// and the lagging kabupaten).
 			national := byRegion(h, obs, kpi.LevelNasional)[kpi.NationalCode]
-			if pace := national.Numerator / national.Denominator / (0.95 * elapsed); pace < 0.95 || pace > 1.2 {
-				t.Errorf("national pace %.2f, want on track (0.95..1.2)", pace)
+			if pace := national.Numerator / national.Denominator / (0.95 * elapsed); pace < 0.9 || pace > 1.2 {
+				t.Errorf("overall pace %.2f, want about on track (0.9..1.2)", pace)
 			}
 			if due == 1 {
 				// About 13 households a kecamatan: 11/13 is 0.846.

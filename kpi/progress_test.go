@@ -181,6 +181,14 @@ func TestEvaluate(t *testing.T) {
 			check: []string{"Actual", "Target", "Pace", "Status"},
 		},
 		{
+			name: "a kecamatan whose row was unusable has no data, not zero",
+			in: Input{KPI: flow, Month: map[string]Observation{"31.71.01": {Value: 6}, "31.71.02": {Invalid: true}},
+				Year: obs("31.71.01", 6), Targets: []Target{{Region: "31.71.02", Annual: 12}}},
+			region: "31.71.02", window: WindowMonth,
+			want:  Progress{Actual: None, Pace: None, Status: NoData},
+			check: []string{"Actual", "Pace", "Status"},
+		},
+		{
 			name:   "a region without rate rows has no data",
 			in:     Input{KPI: rate, Month: rates("32.16.06", 9, 10), Year: rates("32.16.06", 9, 10)},
 			region: "31", window: WindowMonth,

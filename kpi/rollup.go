@@ -6,6 +6,10 @@ type Observation struct {
 	Value       float64
 	Numerator   float64
 	Denominator float64
+	// Invalid marks a region the source reported with an unusable row (a
+	// NULL or negative value): it has no data, rather than the zero a
+	// missing count row would mean.
+	Invalid bool
 }
 
 func (o *Observation) add(p Observation) {
@@ -34,6 +38,9 @@ func RollUp(h *Hierarchy, obs map[string]Observation) (all map[string]Observatio
 	for code, o := range obs {
 		if _, ok := h.Lookup(code); !ok {
 			unknown = append(unknown, code)
+			continue
+		}
+		if o.Invalid {
 			continue
 		}
 		for c, ok := code, true; ok; c, ok = ParentCode(c) {

@@ -205,7 +205,7 @@ Look at:
   %[1]s/metrics     Prometheus metrics (the first refresh takes a few seconds)
 
 Try:
-  curl -s %[1]s/metrics | grep 'pantau_kpi_target{kpi="ewarong_aktif",level="provinsi",province_code="31",'
+  curl -s %[1]s/metrics | grep 'pantau_kpi_target{kpi="ewarong_aktif",level="provinsi",region_code="31",'
       DKI Jakarta's e-Warong target: 70 for the year, phased for this month
 
 Example PromQL, once Prometheus scrapes it (see prometheus.yml):
