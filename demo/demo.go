@@ -27,7 +27,8 @@ type Options struct {
 	// e-Warong and KUBE keep their real-world counts at any Scale.
 	Scale float64
 	// Now is the instant the data runs up to, taken in Asia/Jakarta: data
-	// starts on 1 January of the year before and stops at Now's date.
+	// starts on 1 January of the year before and stops at Now's date. Only
+	// the date counts, so any Now on the same day gives the same data.
 	Now time.Time
 	// Regions is the region hierarchy (wilayah.Load()); every kecamatan in
 	// it gets data.
