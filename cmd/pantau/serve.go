@@ -46,6 +46,9 @@ Source connection strings come from the environment variables the spec
 names (dsn_env). A source that is down or slow never stops the others: its
 KPIs keep their last values, marked stale (pantau_kpi_stale).
 
+With --store it reads targets from pantau's store (migrating it first) and,
+once a month has closed, writes its final values to monthly history.
+
 With --once it runs a single refresh, prints a summary and exits: 0 when
 every KPI refreshed, 1 when any failed. Useful from cron and for checking a
 new spec against the real databases.
@@ -105,11 +108,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	var st *store.Store
 	if cfg.useStore {
-		if st, err = cfg.store.openStore(ctx, false); err != nil {
+		// Serving migrates at start-up, as 'pantau migrate' would; a store
+		// newer than this binary is refused.
+		if st, err = cfg.store.openStore(ctx, true); err != nil {
 			fmt.Fprintf(stderr, "pantau serve: %v\n", err)
 			return exitFailure
 		}
 		defer st.Close()
+		if applied, err := st.Migrate(ctx); err != nil {
+			fmt.Fprintf(stderr, "pantau serve: %v\n", err)
+			return exitFailure
+		} else if len(applied) > 0 {
+			log.Info("store migrated", "applied", applied)
+		}
 	}
 	rt, err := startRuntime(ctx, spec, cfg.region, st, log)
 	if err != nil {
