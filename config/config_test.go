@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pantau-id/pantau/kpi"
+	"github.com/pantau-id/pantau/source"
 )
 
 // doc drops the newline that follows the opening backquote, so line 1 of a
@@ -380,6 +381,28 @@ kpis:
 			want: []string{`8:12: rate KPI sembako_salur: query must return columns region_code, numerator and denominator (never a ratio); missing: denominator`},
 		},
 		{
+			name: "a query pantau would refuse to run, not one SELECT, is reported at the query",
+			src: `
+sources:
+  dinsos: {driver: postgres, dsn_env: PANTAU_SOURCE_DINSOS_DSN}
+kpis:
+  - {id: a, name: A, kind: count, accumulation: flow, source: dinsos,
+     query: "DELETE FROM t RETURNING x AS region_code, y AS value"}
+  - id: b
+    name: B
+    kind: count
+    accumulation: flow
+    source: dinsos
+    query: |
+      SELECT x AS region_code, y AS value FROM t;
+      DROP TABLE t
+`,
+			want: []string{
+				`5:13: count KPI a: not a read-only query: it starts with DELETE; a source query must be a SELECT (or WITH … SELECT)`,
+				`11:12: count KPI b: more than one statement (line 1): a source query must be a single SELECT`,
+			},
+		},
+		{
 			name: "a duplicate KPI id says where the first one is",
 			src: `
 sources:
@@ -705,7 +728,7 @@ func TestExampleSpecLoads(t *testing.T) {
 	if !ok || len(spec.Sources) != 1 {
 		t.Fatalf("sources %v, want only dinsos", spec.SourceNames)
 	}
-	wantSrc := Source{Name: "dinsos", Driver: DriverPostgres, DSNEnv: "PANTAU_SOURCE_DINSOS_DSN", Timeout: 30 * time.Second,
+	wantSrc := Source{Name: "dinsos", Driver: source.DriverPostgres, DSNEnv: "PANTAU_SOURCE_DINSOS_DSN", Timeout: 30 * time.Second,
 		MaxConcurrent: 4, CurrentMonth: CurrentMonthCalendar, Line: src.Line}
 	if src != wantSrc {
 		t.Errorf("source dinsos = %+v, want %+v", src, wantSrc)
@@ -836,7 +859,7 @@ kpis:
 }
 
 func TestSourceDSNComesFromTheEnvironment(t *testing.T) {
-	src := Source{Name: "dinsos", Driver: DriverPostgres, DSNEnv: "PANTAU_TEST_CONFIG_DSN"}
+	src := Source{Name: "dinsos", Driver: source.DriverPostgres, DSNEnv: "PANTAU_TEST_CONFIG_DSN"}
 	if _, err := src.DSN(); err == nil || !strings.Contains(err.Error(), "PANTAU_TEST_CONFIG_DSN is not set") {
 		t.Errorf("unset: %v", err)
 	}
@@ -877,46 +900,26 @@ func TestErrorsPrintOneProblemPerLineSortedByPosition(t *testing.T) {
 	}
 }
 
-func TestScanParamsSkipsLiteralsCommentsAndCasts(t *testing.T) {
-	q := `SELECT kode AS region_code, -- :not_a_param in a comment
-	  COUNT(*) AS value /* :nor_this */
-	FROM t
-	WHERE d >= :period_start::date AND d < CAST(:period_end AS DATE)
-	  AND label <> ':quoted' AND note <> 'it''s :still_quoted' AND e <> E'\':escaped'
-	  AND "odd:column" = $tag$ :dollar $tag$ AND y >= :year_start AND z = $1`
-	var names []string
-	for _, p := range ScanParams(q) {
-		names = append(names, p.Name)
-		if q[p.Offset] != ':' || q[p.Offset+1:p.End] != p.Name {
-			t.Errorf("param %s: offsets %d..%d point at %q", p.Name, p.Offset, p.End, q[p.Offset:p.End])
-		}
-	}
-	if got := strings.Join(names, ","); got != "period_start,period_end,year_start" {
-		t.Errorf("params = %s", got)
-	}
-}
-
-func TestRewriteParamsProducesDriverPlaceholders(t *testing.T) {
-	q := "SELECT a FROM t WHERE d >= :period_start::date AND d < :period_end AND s = ':x' AND y = :period_start"
-	got, names := RewriteParams(q, func(i int, _ string) string { return fmt.Sprintf("$%d", i) })
-	want := "SELECT a FROM t WHERE d >= $1::date AND d < $2 AND s = ':x' AND y = $3"
-	if got != want || strings.Join(names, ",") != "period_start,period_end,period_start" {
-		t.Errorf("RewriteParams = %q %v\nwant %q", got, names, want)
-	}
-	got, _ = RewriteParams(q, func(int, string) string { return "?" })
-	if got != "SELECT a FROM t WHERE d >= ?::date AND d < ? AND s = ':x' AND y = ?" {
-		t.Errorf("RewriteParams with ? = %q", got)
-	}
-}
-
-func TestSuggest(t *testing.T) {
-	for _, tt := range []struct{ word, want string }{
-		{"qurey", "query"}, {"Query", "query"}, {"treshold", "thresholds"}, {"tresholds", "thresholds"},
-		{"acumulation", "accumulation"}, {"zzz", ""},
-	} {
-		if got := suggest(tt.word, kpiKeys); got != tt.want {
-			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
-		}
+func TestQueryParametersSkipLiteralsCommentsAndCasts(t *testing.T) {
+	src := `
+sources:
+  dinsos: {driver: postgres, dsn_env: PANTAU_SOURCE_DINSOS_DSN}
+kpis:
+  - id: a
+    name: A
+    kind: count
+    accumulation: flow
+    source: dinsos
+    query: |
+      SELECT kode AS region_code, -- :not_a_param in a comment
+        COUNT(*) AS "value" /* :nor_this */
+      FROM t
+      WHERE d >= :period_start::date AND d < CAST(:period_end AS DATE)
+        AND label <> ':quoted' AND note <> 'it''s :still_quoted' AND e <> E'\':escaped'
+        AND "odd:column" = $tag$ :dollar $tag$ AND y >= :year_start AND z = $1
+`
+	if _, err := Parse("test.yaml", doc(src)); err != nil {
+		t.Errorf("Parse: %v", err)
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pantau-id/pantau/kpi"
+	"github.com/pantau-id/pantau/source"
+	"github.com/pantau-id/pantau/suggest"
 )
 
 // decoder walks the YAML node tree by hand rather than unmarshalling into
@@ -323,7 +325,7 @@ func (d *decoder) checkKeys(fs *fieldSet, allowed []string, in string, extra map
 			d.errorf(f.key, "%s", advice)
 			continue
 		}
-		s := suggest(key, allowed)
+		s := suggest.Closest(key, allowed)
 		if s == "" && contains(allowed, keyHints[strings.ToLower(key)]) {
 			s = keyHints[strings.ToLower(key)]
 		}
@@ -421,7 +423,7 @@ func (d *decoder) enum(v *yaml.Node, label string, allowed []string, explain str
 	if contains(allowed, s) {
 		return s, true
 	}
-	if sug := suggest(s, allowed); sug != "" {
+	if sug := suggest.Closest(s, allowed); sug != "" {
 		d.errorf(v, "%s %q is not valid (did you mean %s?); use %s", label, truncate(s, 40), sug, explain)
 	} else {
 		d.errorf(v, "%s %q is not valid; use %s", label, truncate(s, 40), explain)
@@ -502,9 +504,9 @@ func defaultEnvName(source string) string {
 }
 
 var driverHints = map[string]string{
-	"postgresql": DriverPostgres, "pg": DriverPostgres, "pgx": DriverPostgres, "pq": DriverPostgres, "psql": DriverPostgres,
-	"mariadb": DriverMySQL, "mysql8": DriverMySQL,
-	"sqlite3": DriverSQLite, "sqlite3x": DriverSQLite,
+	"postgresql": source.DriverPostgres, "pg": source.DriverPostgres, "pgx": source.DriverPostgres, "pq": source.DriverPostgres, "psql": source.DriverPostgres,
+	"mariadb": source.DriverMySQL, "mysql8": source.DriverMySQL,
+	"sqlite3": source.DriverSQLite, "sqlite3x": source.DriverSQLite,
 }
 
 func (d *decoder) source(name string, f field, v *yaml.Node) Source {
@@ -529,10 +531,10 @@ func (d *decoder) source(name string, f field, v *yaml.Node) Source {
 
 	if v, ok := fs.value("driver"); ok {
 		if s, ok := d.scalar(v, label+": driver"); ok {
-			if contains(Drivers, s) {
+			if contains(source.Drivers(), s) {
 				src.Driver = s
 			} else if hint, ok := driverHints[strings.ToLower(s)]; ok {
-				if hint == DriverMySQL {
+				if hint == source.DriverMySQL {
 					hint += " (it serves MariaDB too)"
 				}
 				d.errorf(v, "%s: driver %q is spelled %s in a spec", label, s, hint)
@@ -709,8 +711,8 @@ func (d *decoder) kpi(i int, n *yaml.Node, spec *Spec, seen map[string]*yaml.Nod
 				switch {
 				case len(spec.SourceNames) == 0:
 					d.errorf(v, "%s: unknown source %q; define it under sources:", label, truncate(s, 40))
-				case suggest(s, spec.SourceNames) != "":
-					d.errorf(v, "%s: unknown source %q (did you mean %s?); the sources are %s", label, truncate(s, 40), suggest(s, spec.SourceNames), andList(spec.SourceNames))
+				case suggest.Closest(s, spec.SourceNames) != "":
+					d.errorf(v, "%s: unknown source %q (did you mean %s?); the sources are %s", label, truncate(s, 40), suggest.Closest(s, spec.SourceNames), andList(spec.SourceNames))
 				default:
 					d.errorf(v, "%s: unknown source %q; the sources are %s", label, truncate(s, 40), andList(spec.SourceNames))
 				}
@@ -751,7 +753,7 @@ func (d *decoder) kpi(i int, n *yaml.Node, spec *Spec, seen map[string]*yaml.Nod
 			if strings.TrimSpace(s) == "" {
 				d.errorf(v, "%s: query is blank; write the SELECT that returns one row per region", label)
 			} else {
-				d.checkQuery(v, &k, label, kindOK)
+				d.checkQuery(v, &k, label, kindOK, spec.Sources[k.Source].Driver)
 			}
 		}
 	} else {
@@ -855,21 +857,45 @@ func (d *decoder) thresholds(fs *fieldSet, k *KPI, label string) {
 	}
 }
 
-func (d *decoder) checkQuery(v *yaml.Node, k *KPI, label string, kindOK bool) {
-	params, code := lexQuery(k.Query)
-	allowed := make([]string, len(Params))
-	for i, p := range Params {
+// checkQuery reports unknown parameters at their place in the file, a
+// query that pantau would refuse to run, and result columns the query does
+// not mention. driver is the KPI's source's, "" when that is unknown.
+func (d *decoder) checkQuery(v *yaml.Node, k *KPI, label string, kindOK bool, driver string) {
+	scanAs := driver
+	if scanAs == "" {
+		scanAs = source.DriverPostgres // the most common, to still check parameters
+	}
+	params, words, err := source.Scan(scanAs, k.Query)
+	if err != nil {
+		d.errorf(v, "%s: %v", label, err)
+		return
+	}
+	names := source.ParamNames()
+	allowed := make([]string, len(names))
+	for i, p := range names {
 		allowed[i] = ":" + p
 	}
 	for _, p := range params {
-		if contains(Params, p.Name) {
+		if contains(names, p.Name) {
 			continue
 		}
 		line, col := d.queryPos(v, p.Offset, ":"+p.Name)
-		if s := suggest(p.Name, Params); s != "" {
+		if s := suggest.Closest(p.Name, names); s != "" {
 			d.errorAt(line, col, "%s: query uses unknown parameter :%s (did you mean :%s?); the parameters are %s", label, p.Name, s, andList(allowed))
 		} else {
 			d.errorAt(line, col, "%s: query uses unknown parameter :%s; the parameters are %s", label, p.Name, andList(allowed))
+		}
+	}
+	if driver != "" {
+		// Unknown parameters are reported above, each at its place.
+		switch err := source.CheckQuery(driver, k.Query); {
+		case err == nil, errors.Is(err, source.ErrUnknownParameter):
+		case errors.Is(err, source.ErrEmptyQuery):
+			d.errorf(v, "%s: query holds only comments; write the SELECT that returns one row per region", label)
+			return
+		default:
+			d.errorf(v, "%s: %v", label, err)
+			return
 		}
 	}
 	if !kindOK {
@@ -878,11 +904,11 @@ func (d *decoder) checkQuery(v *yaml.Node, k *KPI, label string, kindOK bool) {
 	var missing []string
 	switch k.Kind {
 	case kpi.KindCount:
-		if missing = missingColumns(code, []string{"region_code", "value"}); len(missing) > 0 {
+		if missing = missingColumns(words, []string{"region_code", "value"}); len(missing) > 0 {
 			d.errorf(v, "%s: query must return columns region_code and value; missing: %s", label, strings.Join(missing, ", "))
 		}
 	case kpi.KindRate:
-		if missing = missingColumns(code, []string{"region_code", "numerator", "denominator"}); len(missing) > 0 {
+		if missing = missingColumns(words, []string{"region_code", "numerator", "denominator"}); len(missing) > 0 {
 			d.errorf(v, "%s: query must return columns region_code, numerator and denominator (never a ratio); missing: %s", label, strings.Join(missing, ", "))
 		}
 	}

@@ -17,6 +17,8 @@
 //	kpi direction   up, level kecamatan, thresholds kpi.DefaultThresholds
 //
 // Queries use the named parameters :period_start, :period_end (exclusive:
-// the first day of the next month) and :year_start; see ScanParams and
-// RewriteParams for turning them into a driver's placeholders.
+// the first day of the next month) and :year_start. Parse checks each query
+// with package source, which runs them: an unknown parameter is reported at
+// its place in the file, a query source would refuse to run (not one
+// read-only SELECT) at the query.
 package config

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"testing"
+
+	"github.com/pantau-id/pantau/source"
 )
 
 // FuzzParse checks that no input makes Parse panic, that failures are
@@ -40,10 +42,8 @@ func FuzzParse(f *testing.F) {
 			if _, ok := spec.Sources[k.Source]; !ok {
 				t.Fatalf("KPI %s names undefined source %q", k.ID, k.Source)
 			}
-			for _, p := range ScanParams(k.Query) {
-				if !contains(Params, p.Name) {
-					t.Fatalf("KPI %s: accepted unknown parameter :%s", k.ID, p.Name)
-				}
+			if err := source.CheckQuery(spec.Sources[k.Source].Driver, k.Query); err != nil {
+				t.Fatalf("KPI %s: accepted a query that source refuses: %v", k.ID, err)
 			}
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/pantau-id/pantau/kpi"
+	"github.com/pantau-id/pantau/source"
 )
 
 // Defaults applied when the spec leaves a setting out.
@@ -25,16 +26,6 @@ const (
 	DefaultLevel         = kpi.LevelKecamatan
 )
 
-// Drivers a source can use.
-const (
-	DriverPostgres = "postgres"
-	DriverMySQL    = "mysql" // MySQL and MariaDB
-	DriverSQLite   = "sqlite"
-)
-
-// Drivers lists the supported source drivers.
-var Drivers = []string{DriverPostgres, DriverMySQL, DriverSQLite}
-
 // How a source's current month is chosen.
 const (
 	// CurrentMonthCalendar: the month of the refresh instant in the spec's
@@ -44,17 +35,6 @@ const (
 	// has data.
 	CurrentMonthLatestData = "latest_data"
 )
-
-// Named query parameters. pantau binds each as a 'YYYY-MM-DD' date string
-// in the spec's timezone.
-const (
-	ParamPeriodStart = "period_start" // first day of the month
-	ParamPeriodEnd   = "period_end"   // first day of the next month (exclusive)
-	ParamYearStart   = "year_start"   // 1 January of the month's year
-)
-
-// Params lists the named parameters a query may use.
-var Params = []string{ParamPeriodStart, ParamPeriodEnd, ParamYearStart}
 
 // Spec is a parsed, validated KPI spec with defaults applied.
 type Spec struct {
@@ -74,7 +54,7 @@ type Spec struct {
 // Source is a database the KPI queries run against.
 type Source struct {
 	Name   string
-	Driver string // DriverPostgres, DriverMySQL or DriverSQLite
+	Driver string // source.DriverPostgres, source.DriverMySQL or source.DriverSQLite
 	// DSNEnv names the environment variable holding the connection string:
 	// secrets never live in the spec file.
 	DSNEnv string
@@ -104,9 +84,9 @@ func (s Source) DSN() (string, error) {
 
 func dsnExample(driver string) string {
 	switch driver {
-	case DriverMySQL:
+	case source.DriverMySQL:
 		return "'pantau:secret@tcp(db.example:3306)/dinsos'"
-	case DriverSQLite:
+	case source.DriverSQLite:
 		return "'file:/var/lib/dinsos/dinsos.db?mode=ro'"
 	default:
 		return "'postgres://pantau:secret@db.example:5432/dinsos?sslmode=require'"
@@ -120,7 +100,8 @@ type KPI struct {
 	Source string
 	// Query is SQL returning one row per region at KPI.Level: columns
 	// region_code and value for counts, region_code, numerator and
-	// denominator for rates. It may use the named parameters in Params.
+	// denominator for rates. It may use the named parameters of
+	// source.ParamNames.
 	Query string
 	// Line is where the KPI is defined in the spec file.
 	Line int

@@ -73,6 +73,39 @@ func CheckQuery(driver, query string) error {
 	return err
 }
 
+// ParamUse is one use of a named parameter in a query.
+type ParamUse struct {
+	Name   string // without the colon: "period_end"
+	Offset int    // byte offset of the colon in the query
+	Line   int    // 1-based line of the colon in the query
+}
+
+// Scan reads a query the way Query does for a source of the given driver,
+// without judging it (CheckQuery does that). It returns the named
+// parameters the query uses, in order, known or not, and the words of its
+// code: the keywords and identifiers outside string literals, comments and
+// parameters, quoted identifiers ("value", `value`, [value]) and MySQL's
+// "…" strings, which serve as aliases, included. A configuration check can
+// place an unknown parameter and tell whether the query mentions a column.
+func Scan(driver, query string) (params []ParamUse, words []string, err error) {
+	d, ok := dialects[driver]
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown driver %q; use one of %s", driver, strings.Join(Drivers(), ", "))
+	}
+	ps, code, idents := d.scan(query)
+	b := []byte(code)
+	for _, id := range idents {
+		copy(b[id.from:id.to], query[id.from:id.to])
+	}
+	for _, p := range ps {
+		params = append(params, ParamUse{Name: p.name, Offset: p.from, Line: lineOf(query, p.from)})
+		for k := p.from; k < p.to; k++ {
+			b[k] = ' '
+		}
+	}
+	return params, wordRE.FindAllString(string(b), -1), nil
+}
+
 // prepared is a query rewritten for a driver.
 type prepared struct {
 	sql   string   // with the driver's placeholders
@@ -131,6 +164,10 @@ type param struct {
 	from, to int // byte offsets of the colon and just past the name
 }
 
+// span is a quoted identifier: the byte offsets of its opening quote and
+// just past its closing one.
+type span struct{ from, to int }
+
 // readKeywords may start a read-only statement.
 var readKeywords = map[string]bool{"SELECT": true, "WITH": true, "VALUES": true, "TABLE": true}
 
@@ -138,7 +175,7 @@ var readKeywords = map[string]bool{"SELECT": true, "WITH": true, "VALUES": true,
 // Each use gets its own placeholder (Postgres infers a placeholder's type
 // from its context, and two uses may be in different contexts).
 func (d dialect) prepare(query string) (prepared, error) {
-	params, code := d.scan(query)
+	params, code, _ := d.scan(query)
 
 	// One statement: nothing but blanks after the first top-level ';'.
 	end := len(code)
@@ -195,9 +232,11 @@ func isParamName(name string) bool {
 // scan returns the named parameters of a query and its code: the query with
 // string literals, quoted identifiers and comments blanked out (newlines
 // kept), so that what remains is keywords, identifiers, operators,
-// parameters and the ';' between statements.
-func (d dialect) scan(q string) ([]param, string) {
+// parameters and the ';' between statements. It also returns where the
+// quoted identifiers were.
+func (d dialect) scan(q string) ([]param, string, []span) {
 	var params []param
+	var idents []span
 	code := []byte(q)
 	blank := func(from, to int) {
 		for k := from; k < to; k++ {
@@ -223,10 +262,12 @@ func (d dialect) scan(q string) ([]param, string) {
 		case c == '"':
 			j := closeQuoted(q, i+1, '"', d.backslash && d.doubleQuoteString)
 			blank(i, j)
+			idents = append(idents, span{i, j}) // (MySQL's "…" strings are mostly aliases)
 			i = j
 		case c == '`':
 			j := closeQuoted(q, i+1, '`', false)
 			blank(i, j)
+			idents = append(idents, span{i, j})
 			i = j
 		case c == '[' && d.bracketIdents:
 			j := strings.IndexByte(q[i+1:], ']')
@@ -235,6 +276,7 @@ func (d dialect) scan(q string) ([]param, string) {
 				end = i + 1 + j + 1
 			}
 			blank(i, end)
+			idents = append(idents, span{i, end})
 			i = end
 		case c == '-' && next == '-', c == '#' && d.hashComments:
 			j := strings.IndexByte(q[i:], '\n')
@@ -280,7 +322,7 @@ func (d dialect) scan(q string) ([]param, string) {
 			i++
 		}
 	}
-	return params, string(code)
+	return params, string(code), idents
 }
 
 // closeQuoted returns the offset just past the quote that closes a quoted

@@ -223,3 +223,46 @@ func TestParamsWithoutAValueAreAnError(t *testing.T) {
 		t.Errorf("err = %v, want one naming :year_start", err)
 	}
 }
+
+func TestScan(t *testing.T) {
+	tests := []struct {
+		name   string
+		driver string
+		query  string
+		params []ParamUse
+		words  string
+	}{
+		{"parameters are found known or not, with their offset and line", DriverPostgres,
+			"SELECT a\nFROM t WHERE d < :periode_end AND y >= :year_start::date",
+			[]ParamUse{{"periode_end", 26, 2}, {"year_start", 48, 2}},
+			"SELECT a FROM t WHERE d AND y date"},
+		{"literals and comments hide their words, quoted identifiers do not", DriverPostgres,
+			`SELECT 'value' AS s, "region_code" -- value` + "\n/* value */ FROM $$ value $$",
+			nil, "SELECT AS s region_code FROM"},
+		{"a MySQL double-quoted alias and backquoted identifier give their words", DriverMySQL,
+			"SELECT x AS \"value\", `region_code` # value\nFROM t",
+			nil, "SELECT x AS value region_code FROM t"},
+		{"a SQLite bracketed identifier gives its words", DriverSQLite,
+			"SELECT [region_code], :x FROM t",
+			[]ParamUse{{"x", 22, 1}}, "SELECT region_code FROM t"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			params, words, err := Scan(tt.driver, tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(params, tt.params) {
+				t.Errorf("params = %+v, want %+v", params, tt.params)
+			}
+			if got := strings.Join(words, " "); got != tt.words {
+				t.Errorf("words = %q, want %q", got, tt.words)
+			}
+		})
+	}
+	t.Run("an unknown driver is an error", func(t *testing.T) {
+		if _, _, err := Scan("oracle", "SELECT 1"); err == nil || !strings.Contains(err.Error(), "unknown driver") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}

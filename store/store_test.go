@@ -2,65 +2,25 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pantau-id/pantau/source/sourcetest"
 )
 
 // The tests run on both databases: SQLite in a temporary file, and
-// PostgreSQL on 127.0.0.1:5432 (user postgres, trust authentication), in a
-// fresh database per test that is dropped afterwards.
-
-const pgAdminDSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres sslmode=disable connect_timeout=5"
+// PostgreSQL in a fresh database per test that is dropped afterwards (see
+// sourcetest: without a reachable server the test is skipped, or fails
+// when CI is set).
 
 var drivers = []string{"sqlite", "postgres"}
-
-// newPostgresDB creates an empty database and returns its DSN. Without a
-// reachable server it skips the test, or fails it when CI is set.
-func newPostgresDB(tb testing.TB) string {
-	tb.Helper()
-	admin, err := sql.Open("postgres", pgAdminDSN)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		admin.Close()
-		if os.Getenv("CI") != "" {
-			tb.Fatalf("PostgreSQL on 127.0.0.1:5432 is required in CI: %v", err)
-		}
-		tb.Skipf("PostgreSQL on 127.0.0.1:5432 not reachable (%v); start it (pg_ctlcluster <version> main start, see .ci/run) to run these tests", err)
-	}
-	var b [4]byte
-	rand.Read(b[:])
-	name := "pantau_store_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		admin.Close()
-		tb.Fatalf("create database %s: %v", name, err)
-	}
-	tb.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			tb.Errorf("drop database %s: %v", name, err)
-		}
-		admin.Close()
-	})
-	return "host=127.0.0.1 port=5432 user=postgres dbname=" + name + " sslmode=disable"
-}
 
 // testDSN returns the DSN of a new, empty database.
 func testDSN(tb testing.TB, driver string) string {
 	tb.Helper()
-	if driver == "postgres" {
-		return newPostgresDB(tb)
-	}
-	return filepath.Join(tb.TempDir(), "pantau.db")
+	return sourcetest.DSN(tb, driver)
 }
 
 // openEmpty opens a store on a new, empty database, not migrated.

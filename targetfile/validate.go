@@ -12,6 +12,7 @@ import (
 
 	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/kpi"
+	"github.com/pantau-id/pantau/suggest"
 )
 
 // Problem is one thing wrong with a target file: a cell, a row, or (with
@@ -314,7 +315,7 @@ func (v *validator) suggestKPI(id string) string {
 	best, bestDist := "", 0
 	for _, k := range v.spec.KPIs {
 		a, b := strings.ToLower(id), strings.ToLower(k.ID)
-		d := editDistance(a, b)
+		d := suggest.Distance(a, b)
 		if len(a) >= 4 && (strings.HasPrefix(b, a) || strings.HasPrefix(a, b)) {
 			d = min(d, 1) // ewarong for ewarong_aktif
 		}
@@ -326,24 +327,4 @@ func (v *validator) suggestKPI(id string) string {
 		return ""
 	}
 	return " (did you mean " + best + "?)"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -17,6 +17,8 @@ import (
 	// Periods are calendar months in a named zone (Asia/Jakarta); embed the
 	// tz database so the binary works on machines without one.
 	_ "time/tzdata"
+
+	"github.com/pantau-id/pantau/suggest"
 )
 
 // command is one subcommand. To add one, write a file defining a command
@@ -150,7 +152,7 @@ func parseFlags(c *command, fs *flag.FlagSet, args []string, stdout, stderr io.W
 func didYouMean(name string) string {
 	best, bestDist := "", 3
 	for _, c := range commands() {
-		if d := distance(name, c.name); d < bestDist {
+		if d := suggest.Distance(name, c.name); d < bestDist {
 			best, bestDist = c.name, d
 		}
 	}
@@ -158,25 +160,4 @@ func didYouMean(name string) string {
 		return ""
 	}
 	return " (did you mean " + best + "?)"
-}
-
-// distance is the Levenshtein distance, for suggesting commands.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

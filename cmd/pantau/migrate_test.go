@@ -2,23 +2,19 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/pantau-id/pantau/source/sourcetest"
 	"github.com/pantau-id/pantau/store"
 )
 
 // The store commands are tested on both of the store's databases: SQLite
-// in a temporary file, and PostgreSQL on 127.0.0.1:5432 (user postgres,
-// trust authentication) in a fresh database per test, dropped afterwards.
-
-const cliPGAdminDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable&connect_timeout=5"
+// in a temporary file, and PostgreSQL in a fresh database per test, dropped
+// afterwards (see sourcetest).
 
 // testStore is one empty database for a test.
 type testStore struct {
@@ -58,36 +54,7 @@ func (ts testStore) exec(t *testing.T, query string) {
 // a reachable PostgreSQL it skips the test, or fails it when CI is set.
 func newTestStore(t *testing.T, driver string) testStore {
 	t.Helper()
-	if driver == "sqlite" {
-		return testStore{driver: "sqlite", dsn: filepath.Join(t.TempDir(), "pantau.db")}
-	}
-	admin, err := sql.Open("postgres", cliPGAdminDSN)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		admin.Close()
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL on 127.0.0.1:5432 is required in CI: %v", err)
-		}
-		t.Skipf("PostgreSQL on 127.0.0.1:5432 not reachable (%v); start it to run these tests", err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	name := "pantau_cli_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		admin.Close()
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-		admin.Close()
-	})
-	return testStore{driver: "postgres", dsn: "postgres://postgres@127.0.0.1:5432/" + name + "?sslmode=disable"}
+	return testStore{driver: driver, dsn: sourcetest.DSN(t, driver)}
 }
 
 // onEachStore runs fn as a subtest on a new database of each driver.

@@ -15,6 +15,7 @@ import (
 	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/kpi"
 	"github.com/pantau-id/pantau/store"
+	"github.com/pantau-id/pantau/suggest"
 	"github.com/pantau-id/pantau/targetfile"
 	"github.com/pantau-id/pantau/wilayah"
 )
@@ -166,7 +167,7 @@ func runTargets(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	default:
 		hint := ""
 		for _, s := range []string{"import", "export"} {
-			if distance(sub, s) <= 2 {
+			if suggest.Distance(sub, s) <= 2 {
 				hint = " (did you mean " + s + "?)"
 			}
 		}
