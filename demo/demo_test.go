@@ -741,12 +741,12 @@ func TestTargets(t *testing.T) {
 			if err := tg.Validate(); err != nil {
 				t.Errorf("%s %s: %v", tg.KPI, tg.Region, err)
 			}
-			if tg.Rate != 0 {
+			if tg.Rate != 0 && tg.KPI != "kpm_per_ewarong" {
 				t.Errorf("%s %s has a target rate %v", tg.KPI, tg.Region, tg.Rate)
 			}
 		}
 	})
-	t.Run("every province has a target for each count KPI and none for rates", func(t *testing.T) {
+	t.Run("every province has a target for each count KPI, and the nation a scaled KPM per e-Warong ceiling", func(t *testing.T) {
 		for _, p := range opts.Regions.Children(kpi.NationalCode) {
 			for _, id := range []string{"ewarong_aktif", "kube_jasa", "pkh_graduasi"} {
 				if _, ok := find(id, p.Code); !ok {
@@ -754,10 +754,16 @@ func TestTargets(t *testing.T) {
 				}
 			}
 		}
-		if want := 3 * opts.Regions.Count(kpi.LevelProvinsi); len(targets) != want {
+		if want := 1 + 3*opts.Regions.Count(kpi.LevelProvinsi); len(targets) != want {
 			t.Errorf("%d targets, want %d", len(targets), want)
 		}
+		if tg, ok := find("kpm_per_ewarong", kpi.NationalCode); !ok || tg.Rate != 12*opts.Scale && !(opts.Scale == 0 && tg.Rate == 12) {
+			t.Errorf("national kpm_per_ewarong target %+v (found %v), want a rate of 12 × scale", tg, ok)
+		}
 		for _, tg := range targets {
+			if tg.KPI == "kpm_per_ewarong" {
+				continue
+			}
 			if k, ok := spec(t).KPI(tg.KPI); !ok || k.Kind != kpi.KindCount {
 				t.Errorf("target for %s, which is not a count KPI of the spec", tg.KPI)
 			}
@@ -771,11 +777,11 @@ func TestTargets(t *testing.T) {
 	})
 	t.Run("targets cover only the provinces of the hierarchy", func(t *testing.T) {
 		got := demo.Targets(demo.Options{Seed: 1, Now: lateNovember, Regions: subtree(t, "32")})
-		if len(got) != 3 {
-			t.Fatalf("%d targets for Jawa Barat alone, want 3", len(got))
+		if len(got) != 4 {
+			t.Fatalf("%d targets for Jawa Barat alone, want 3 and the national ceiling", len(got))
 		}
 		for _, tg := range got {
-			if tg.Region != "32" {
+			if tg.Region != "32" && tg.Region != kpi.NationalCode {
 				t.Errorf("target for %s", tg.Region)
 			}
 		}
