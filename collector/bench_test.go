@@ -2,10 +2,11 @@ package collector
 
 import (
 	"context"
-
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -59,6 +60,8 @@ func benchCollector(b *testing.B) *Collector {
 // BenchmarkRefreshNational builds a whole snapshot for 7,285 kecamatan ×
 // the six example KPIs from in-memory rows: row validation, roll-up,
 // progress for 7,838 regions × 2 windows, and rendering the exposition.
+// It is pantau's whole share of a refresh, with no database.
+// BenchmarkRefreshSQL compares it with real queries.
 func BenchmarkRefreshNational(b *testing.B) {
 	c := benchCollector(b)
 	b.ReportAllocs()
@@ -67,20 +70,28 @@ func BenchmarkRefreshNational(b *testing.B) {
 		s = c.Refresh(context.Background())
 	}
 	b.ReportMetric(float64(s.Series()), "series")
+	b.ReportMetric(float64(s.exposition.textBytes), "text-bytes")
 	b.ReportMetric(float64(len(s.exposition.gzip)), "gzip-bytes")
 }
 
-// BenchmarkRender is the rendering part of a refresh alone.
+// BenchmarkRender is the rendering part of a refresh alone: the text
+// exposition of every KPI series, gzipped. MB/s is of text rendered.
 func BenchmarkRender(b *testing.B) {
 	s := benchCollector(b).Refresh(context.Background())
+	b.SetBytes(int64(s.exposition.textBytes))
 	b.ReportAllocs()
+	var e *exposition
 	for b.Loop() {
-		render(s)
+		e = render(s)
 	}
+	b.ReportMetric(float64(e.series), "series")
+	b.ReportMetric(float64(len(e.gzip)), "gzip-bytes")
 }
 
 // BenchmarkScrapeNational serves /metrics from a national snapshot the
-// way Prometheus asks for it (gzip), and uncompressed.
+// way Prometheus asks for it (gzip), and uncompressed. Both gather the
+// self-metrics (Go and process collectors included) as a real scrape does;
+// neither touches a source. bytes is the body's size.
 func BenchmarkScrapeNational(b *testing.B) {
 	c := benchCollector(b)
 	c.Refresh(context.Background())
@@ -115,3 +126,22 @@ func (w *countingResponse) Write(p []byte) (int, error) {
 func (w *countingResponse) WriteHeader(int) {}
 
 var _ io.Writer = (*countingResponse)(nil)
+
+// TestAppendValue holds render's fast path for whole numbers to the text
+// strconv.AppendFloat(…, 'g', -1, 64) writes.
+func TestAppendValue(t *testing.T) {
+	check := func(v float64) {
+		t.Helper()
+		if got, want := string(appendValue(nil, v)), strconv.FormatFloat(v, 'g', -1, 64); got != want {
+			t.Fatalf("appendValue(%v) = %q, want %q", v, got, want)
+		}
+	}
+	for i := -1_000_001; i <= 1_000_001; i += 7 {
+		check(float64(i))
+		check(float64(i) + 0.25)
+	}
+	for _, v := range []float64{0, math.Copysign(0, -1), 1, -1, 999_999, -999_999, 1e6, -1e6, 1e6 + 1,
+		999_999.5, 0.1, 1e-7, 1e15, 1e21, math.MaxInt64, math.MinInt64, math.NaN(), math.Inf(1), math.Inf(-1)} {
+		check(v)
+	}
+}

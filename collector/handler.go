@@ -16,9 +16,10 @@ import (
 // source and never re-encodes a KPI series.
 //
 // Like promhttp with default options it answers in the text format and
-// gzips when the scraper accepts it. The gzipped body is two gzip members
-// back to back (the cached KPI part, then the self-metrics): RFC 1952
-// allows that and Go's, curl's and Prometheus' readers all accept it.
+// gzips when the scraper accepts it. The gzipped body is several gzip
+// members back to back (one per cached KPI metric family, compressed in
+// parallel at refresh, then the self-metrics): RFC 1952 allows that and
+// Go's, curl's and Prometheus' readers all accept it.
 func (c *Collector) MetricsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var self bytes.Buffer

@@ -16,7 +16,7 @@
 -- (tanggal_tutup IS NULL OR tanggal_tutup >= d). status is the state today
 -- ('aktif' or 'tutup'); the dates are what make past months reproducible.
 CREATE TABLE ewarong (
-    id             INTEGER      NOT NULL PRIMARY KEY,
+    id             BIGINT       NOT NULL PRIMARY KEY,
     kode_kecamatan VARCHAR(13)  NOT NULL,
     nama           VARCHAR(200) NOT NULL,
     status         VARCHAR(20)  NOT NULL,
@@ -28,7 +28,7 @@ CREATE INDEX ewarong_kecamatan ON ewarong (kode_kecamatan);
 -- KUBE (Kelompok Usaha Bersama): joint-business groups of aid recipients.
 -- jenis is 'jasa' (services), 'perdagangan' (trade) or 'produksi'.
 CREATE TABLE kube (
-    id             INTEGER      NOT NULL PRIMARY KEY,
+    id             BIGINT       NOT NULL PRIMARY KEY,
     kode_kecamatan VARCHAR(13)  NOT NULL,
     nama           VARCHAR(200) NOT NULL,
     jenis          VARCHAR(20)  NOT NULL,

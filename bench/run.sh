@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Runs pantau's national-scale benchmarks (docs/benchmarks.md) and prints the
+# machine, the raw results, and a summary of medians with the ratios the
+# goals are stated in.
+#
+#   bench/run.sh                    # every benchmark, -count 6
+#   COUNT=10 bench/run.sh           # more samples
+#   BENCH='Scrape|Render' bench/run.sh
+#
+# Environment:
+#   COUNT              samples per benchmark (go test -count), default 6
+#   BENCH              -bench regexp, default the four documented ones
+#   OUT                directory for bench.txt (default: a new temporary one)
+#   PANTAU_BENCH_CACHE where the demo SQLite source (about 10 s to generate,
+#                      ~300 MB) is kept between runs; default
+#                      ${XDG_CACHE_HOME:-~/.cache}/pantau-bench. Set it to ""
+#                      to generate a fresh one in a temporary directory.
+#   PANTAU_TEST_POSTGRES PostgreSQL admin DSN (see source/sourcetest); the
+#                      postgres half of BenchmarkRefreshSQL is skipped when
+#                      the server is unreachable, unless CI is set.
+#   BENCHSTAT=0        skip benchstat (run only if it resolves).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+COUNT=${COUNT:-6}
+BENCH=${BENCH:-'^Benchmark(RefreshNational|Render|ScrapeNational|RefreshSQL)$'}
+OUT=${OUT:-$(mktemp -d -t pantau-bench-XXXXXX)}
+mkdir -p "$OUT"
+if [ -z "${PANTAU_BENCH_CACHE+set}" ]; then
+	export PANTAU_BENCH_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/pantau-bench"
+fi
+
+echo "== machine"
+echo "date:       $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "cpu:        $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "cores:      $(nproc) (GOMAXPROCS ${GOMAXPROCS:-$(nproc)})"
+echo "memory:     $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+echo "os:         $(uname -sr)"
+echo "go:         $(go version)"
+if command -v psql >/dev/null 2>&1; then
+	echo "postgres:   $(psql "${PANTAU_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}" -XAtc 'SHOW server_version' 2>/dev/null || echo unreachable)"
+fi
+echo "load:       $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) before the run"
+echo "commit:     $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet 2>/dev/null || echo ' + local changes')"
+echo
+
+echo "== go test ./collector -run '^\$' -bench '$BENCH' -benchmem -count $COUNT"
+go test ./collector -run '^$' -bench "$BENCH" -benchmem -count "$COUNT" -timeout 60m -v 2>&1 |
+	grep -v -e '^=== ' | tee "$OUT/bench.txt"
+echo "load:       $(cut -d' ' -f1-3 /proc/loadavg) after the run"
+echo
+
+echo "== medians of $COUNT samples (raw results: $OUT/bench.txt)"
+awk '
+/^Benchmark/ && $2 ~ /^[0-9]+$/ {
+	name = $1; sub(/-[0-9]+$/, "", name)
+	if (!(name in seen)) { seen[name] = 1; order[++n] = name }
+	for (i = 3; i + 1 <= NF; i += 2) {
+		key = name SUBSEP $(i+1)
+		if (!(key in cnt)) units[name] = units[name] " " $(i+1)
+		vals[key, ++cnt[key]] = $i
+	}
+}
+function median(key,   k, j, t, m, a) {
+	m = cnt[key]
+	for (k = 1; k <= m; k++) a[k] = vals[key, k] + 0
+	for (k = 2; k <= m; k++) { t = a[k]; for (j = k - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
+	return m % 2 ? a[(m+1)/2] : (a[m/2] + a[m/2+1]) / 2
+}
+function get(name, unit) { return ((name SUBSEP unit) in cnt) ? median(name SUBSEP unit) : "" }
+END {
+	for (i = 1; i <= n; i++) {
+		name = order[i]
+		printf "%s\n", name
+		split(substr(units[name], 2), us, " ")
+		for (k = 1; k in us; k++) {
+			v = median(name SUBSEP us[k])
+			if (us[k] == "ns/op") printf "    %-14s %14.3f ms\n", "time/op", v / 1e6
+			else if (v == int(v) || v >= 1000) printf "    %-14s %14.0f\n", us[k], v
+			else printf "    %-14s %14.4f\n", us[k], v
+		}
+	}
+	print ""
+	print "== goals"
+	s = get("BenchmarkScrapeNational/gzip", "ns/op")
+	if (s != "") printf "scrape, gzip:      %.3f ms = %.3f of the 5 ms budget\n", s / 1e6, s / 5e6
+	s = get("BenchmarkScrapeNational/identity", "ns/op")
+	if (s != "") printf "scrape, identity:  %.1f ms = %.2f of the 5 ms budget (Prometheus always asks for gzip)\n", s / 1e6, s / 5e6
+	m = get("BenchmarkRefreshNational", "ns/op"); r = get("BenchmarkRender", "ns/op")
+	if (m != "" && r != "") printf "render / refresh from memory: %.2f\n", r / m
+	for (d = 1; d <= 2; d++) {
+		drv = d == 1 ? "sqlite" : "postgres"; name = "BenchmarkRefreshSQL/" drv
+		if (get(name, "sql-s") == "") continue
+		printf "refresh, %-9s sql %.3f s, build %.3f s: build/sql %.3f (goal < 0.10); all of pantau replayed from memory %.3f s: replay/sql %.3f\n", \
+			drv ":", get(name, "sql-s"), get(name, "build-s"), get(name, "build/sql"), get(name, "replay-s"), get(name, "replay/sql")
+		s = get("BenchmarkScrapeNational/gzip", "ns/op")
+		if (s != "") printf "  a gzip scrape costs %.5f of this refresh\n", s / get(name, "ns/op")
+	}
+}' "$OUT/bench.txt"
+
+if [ "${BENCHSTAT:-1}" != 0 ] && timeout 120 go run golang.org/x/perf/cmd/benchstat@latest -h >/dev/null 2>&1; then
+	echo
+	echo "== benchstat"
+	go run golang.org/x/perf/cmd/benchstat@latest "$OUT/bench.txt"
+fi
