@@ -148,6 +148,9 @@ func (c *Collector) Refresh(ctx context.Context) *Snapshot {
 				durations := st.Durations // of this refresh's queries, the failed one included
 				st = staleState(prev, k.KPI, calendar, err)
 				st.Durations = durations
+			} else {
+				// Render now, while other KPIs' queries still run.
+				st.part = renderKPI(&st)
 			}
 			states[i] = st
 		})

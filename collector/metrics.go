@@ -21,21 +21,34 @@ import (
 // regency codes are labels too so Grafana variables filter without joins.
 var seriesLabels = []string{"kpi", "level", "region_code", "province_code", "regency_code", "window"}
 
-// family is one metric family of the snapshot's exposition. collect emits
-// its samples; both the prometheus.Collector and the fast text renderer are
-// driven by it, so the two cannot drift apart.
+// family is one metric family of the snapshot's exposition. Its samples
+// come from collect (snapshot-wide families) or perKPI (one KPI's share of
+// a per-region family); both the prometheus.Collector and the fast text
+// renderer are driven by them, so the two cannot drift apart.
 type family struct {
 	name, help string
 	labels     []string
 	collect    func(s *Snapshot, emit func(v float64, labelValues ...string))
+	perKPI     func(st *KPIState, emit func(v float64, labelValues ...string))
+}
+
+// each emits the family's samples for the whole snapshot.
+func (f *family) each(s *Snapshot, emit func(float64, ...string)) {
+	if f.perKPI == nil {
+		f.collect(s, emit)
+		return
+	}
+	for i := range s.KPIs {
+		f.perKPI(&s.KPIs[i], emit)
+	}
 }
 
 // progressFamily publishes one field of every progress row, skipping
 // undefined values (a pace with nothing expected yet has no sample).
 func progressFamily(name, help string, field func(p *kpi.Progress) kpi.Number) family {
 	return family{name: name, help: help, labels: seriesLabels,
-		collect: func(s *Snapshot, emit func(float64, ...string)) {
-			s.eachProgress(func(p *kpi.Progress, labels []string) {
+		perKPI: func(st *KPIState, emit func(float64, ...string)) {
+			eachProgress(st.Progress, func(p *kpi.Progress, labels []string) {
 				if n := field(p); n.OK {
 					emit(n.V, labels...)
 				}
@@ -88,8 +101,8 @@ var families = func() []family {
 		{name: "pantau_kpi_status",
 			help:   "Current status: one sample of value 1 per series, labelled with the status (on_track, at_risk, behind, no_target, no_data).",
 			labels: append(slices.Clone(seriesLabels), "status"),
-			collect: func(s *Snapshot, emit func(float64, ...string)) {
-				s.eachProgress(func(p *kpi.Progress, labels []string) {
+			perKPI: func(st *KPIState, emit func(float64, ...string)) {
+				eachProgress(st.Progress, func(p *kpi.Progress, labels []string) {
 					emit(1, append(labels, string(p.Status))...)
 				})
 			}},
@@ -118,19 +131,16 @@ var families = func() []family {
 
 // eachProgress calls fn for every progress row with its series labels. The
 // label slice is reused between calls.
-func (s *Snapshot) eachProgress(fn func(p *kpi.Progress, labels []string)) {
+func eachProgress(ps []kpi.Progress, fn func(p *kpi.Progress, labels []string)) {
 	labels := make([]string, len(seriesLabels), len(seriesLabels)+1)
-	for i := range s.KPIs {
-		ps := s.KPIs[i].Progress
-		for j := range ps {
-			p := &ps[j]
-			// kpi.Evaluate copies code and level from the snapshot's
-			// hierarchy, so no lookup is needed for the parents' codes.
-			r := kpi.Region{Code: p.Region, Level: p.Level}
-			labels[0], labels[1], labels[2] = p.KPI, p.Level.String(), p.Region
-			labels[3], labels[4], labels[5] = provinceCode(r), regencyCode(r), string(p.Window)
-			fn(p, labels[:len(seriesLabels)])
-		}
+	for j := range ps {
+		p := &ps[j]
+		// kpi.Evaluate copies code and level from the hierarchy, so no
+		// lookup is needed for the parents' codes.
+		r := kpi.Region{Code: p.Region, Level: p.Level}
+		labels[0], labels[1], labels[2] = p.KPI, p.Level.String(), p.Region
+		labels[3], labels[4], labels[5] = provinceCode(r), regencyCode(r), string(p.Window)
+		fn(p, labels[:len(seriesLabels)])
 	}
 }
 
@@ -165,9 +175,10 @@ type snapshotMetrics struct{ snap *Snapshot }
 func (snapshotMetrics) Describe(chan<- *prometheus.Desc) {}
 
 func (m snapshotMetrics) Collect(ch chan<- prometheus.Metric) {
-	for _, f := range families {
+	for i := range families {
+		f := &families[i]
 		desc := prometheus.NewDesc(f.name, f.help, f.labels, nil)
-		f.collect(m.snap, func(v float64, lv ...string) {
+		f.each(m.snap, func(v float64, lv ...string) {
 			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, lv...)
 		})
 	}
@@ -196,18 +207,31 @@ type exposition struct {
 // order of labels within a sample (pantau keeps kpi first; the format allows
 // any order).
 //
-// Each family is rendered and gzipped on its own by GOMAXPROCS workers, and
-// the members are joined in family order, so the output does not depend on
-// the scheduling.
+// The per-region families are the bulk. Each KPI's share of them is
+// rendered as soon as that KPI is evaluated (renderKPI, called by Refresh
+// while other queries still run; a stale KPI keeps its share from an
+// earlier refresh), so render mostly joins gzip members: for each family in
+// name order its HELP/TYPE member, then each KPI's share in spec order.
+// Shares not rendered yet, and the small snapshot-wide families, are
+// rendered here by GOMAXPROCS workers; the output does not depend on the
+// scheduling.
 func render(s *Snapshot) *exposition {
+	kpiParts := make([]*kpiPart, len(s.KPIs))
 	parts := make([]exposition, len(families))
 	var next atomic.Int64
+	tasks := len(s.KPIs) + len(families)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(families)) {
+	for range min(runtime.GOMAXPROCS(0), tasks) {
 		wg.Go(func() {
 			var r familyRenderer
-			for i := int(next.Add(1)) - 1; i < len(families); i = int(next.Add(1)) - 1 {
-				parts[i] = r.render(s, &families[i])
+			for t := int(next.Add(1)) - 1; t < tasks; t = int(next.Add(1)) - 1 {
+				if t < len(s.KPIs) {
+					if kpiParts[t] = s.KPIs[t].part; kpiParts[t] == nil {
+						kpiParts[t] = r.renderKPI(&s.KPIs[t])
+					}
+				} else if f := &families[t-len(s.KPIs)]; f.perKPI == nil {
+					parts[t-len(s.KPIs)] = r.render(f, func(emit func(float64, ...string)) { f.collect(s, emit) }, true)
+				}
 			}
 		})
 	}
@@ -217,9 +241,31 @@ func render(s *Snapshot) *exposition {
 	for _, p := range parts {
 		size += len(p.gzip)
 	}
-	e.gzip = make([]byte, 0, size)
-	for _, p := range parts {
-		e.gzip = append(e.gzip, p.gzip...)
+	for _, kp := range kpiParts {
+		for _, m := range kp.members {
+			size += len(m.gzip)
+		}
+	}
+	e.gzip = make([]byte, 0, size+len(families)*64)
+	for i := range families {
+		p := parts[i]
+		if families[i].perKPI != nil {
+			for _, kp := range kpiParts {
+				m := kp.members[i]
+				if m.series == 0 {
+					continue
+				}
+				if p.series == 0 {
+					e.gzip = append(e.gzip, familyHeaders[i].gzip...)
+					e.textBytes += familyHeaders[i].textBytes
+				}
+				e.gzip = append(e.gzip, m.gzip...)
+				p.series += m.series
+				p.textBytes += m.textBytes
+			}
+		} else {
+			e.gzip = append(e.gzip, p.gzip...)
+		}
 		e.textBytes += p.textBytes
 		e.series += p.series
 	}
@@ -233,6 +279,53 @@ func render(s *Snapshot) *exposition {
 	return e
 }
 
+// kpiPart is one KPI's share of the per-region families, rendered: one
+// gzip member per family (indexed like families; empty for the others).
+type kpiPart struct{ members []exposition }
+
+// renderKPI renders a KPI's share of the per-region families on its own,
+// for Refresh to call as soon as the KPI is evaluated.
+func renderKPI(st *KPIState) *kpiPart {
+	var r familyRenderer
+	return r.renderKPI(st)
+}
+
+func (r *familyRenderer) renderKPI(st *KPIState) *kpiPart {
+	kp := &kpiPart{members: make([]exposition, len(families))}
+	for i := range families {
+		if f := &families[i]; f.perKPI != nil {
+			kp.members[i] = r.render(f, func(emit func(float64, ...string)) { f.perKPI(st, emit) }, false)
+		}
+	}
+	return kp
+}
+
+// familyHeaders are the HELP and TYPE lines of each family, one gzip member
+// each, made once.
+var familyHeaders = func() []exposition {
+	hs := make([]exposition, len(families))
+	for i := range families {
+		f := &families[i]
+		text := appendHeader(nil, f)
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+		zw.Write(text)
+		zw.Close()
+		hs[i] = exposition{gzip: gz.Bytes(), textBytes: len(text)}
+	}
+	return hs
+}()
+
+func appendHeader(buf []byte, f *family) []byte {
+	buf = append(buf, "# HELP "...)
+	buf = append(buf, f.name...)
+	buf = append(buf, ' ')
+	buf = appendEscaped(buf, f.help, false)
+	buf = append(buf, "\n# TYPE "...)
+	buf = append(buf, f.name...)
+	return append(buf, " gauge\n"...)
+}
+
 // familyRenderer renders families one after the other, reusing its
 // compressor and text buffer.
 type familyRenderer struct {
@@ -240,9 +333,10 @@ type familyRenderer struct {
 	buf []byte
 }
 
-// render renders one family as one gzip member; nothing at all when the
-// family has no samples (like client_golang: no HELP/TYPE then).
-func (r *familyRenderer) render(s *Snapshot, f *family) exposition {
+// render renders the samples each emits as one gzip member, led by the
+// family's HELP/TYPE lines when header is set; nothing at all when there
+// are no samples (like client_golang: no HELP/TYPE then).
+func (r *familyRenderer) render(f *family, each func(emit func(float64, ...string)), header bool) exposition {
 	const chunk = 64 << 10
 	var e exposition
 	var gz bytes.Buffer
@@ -256,7 +350,7 @@ func (r *familyRenderer) render(s *Snapshot, f *family) exposition {
 		e.textBytes += len(buf)
 		buf = buf[:0]
 	}
-	f.collect(s, func(v float64, lv ...string) {
+	each(func(v float64, lv ...string) {
 		if !started {
 			started = true
 			if r.zw == nil {
@@ -264,13 +358,9 @@ func (r *familyRenderer) render(s *Snapshot, f *family) exposition {
 			} else {
 				r.zw.Reset(&gz)
 			}
-			buf = append(buf, "# HELP "...)
-			buf = append(buf, f.name...)
-			buf = append(buf, ' ')
-			buf = appendEscaped(buf, f.help, false)
-			buf = append(buf, "\n# TYPE "...)
-			buf = append(buf, f.name...)
-			buf = append(buf, " gauge\n"...)
+			if header {
+				buf = appendHeader(buf, f)
+			}
 		}
 		e.series++
 		buf = append(buf, f.name...)

@@ -44,6 +44,10 @@ type KPIState struct {
 	Unknown []string
 	// Durations holds the last run time of each query (month, year, baseline).
 	Durations map[string]time.Duration
+
+	// part is the KPI's share of the exposition, rendered when Progress was
+	// computed and carried over with it when the KPI goes stale.
+	part *kpiPart
 }
 
 // KPI returns the state of the KPI with the given id.
