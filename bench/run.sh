@@ -6,19 +6,29 @@
 #   bench/run.sh                    # every benchmark, -count 6
 #   COUNT=10 bench/run.sh           # more samples
 #   BENCH='Scrape|Render' bench/run.sh
+#   PANTAU_BENCH_SCALE=1,10 COUNT=3 BENCH='^BenchmarkRefreshSQL$' bench/run.sh
+#                                   # the SQL refresh at two data volumes
 #
 # Environment:
 #   COUNT              samples per benchmark (go test -count), default 6
 #   BENCH              -bench regexp, default the four documented ones
 #   OUT                directory for bench.txt (default: a new temporary one)
 #   PANTAU_BENCH_CACHE where the demo SQLite source (about 10 s to generate,
-#                      ~300 MB) is kept between runs; default
-#                      ${XDG_CACHE_HOME:-~/.cache}/pantau-bench. Set it to ""
-#                      to generate a fresh one in a temporary directory.
+#                      ~300 MB at Scale 1; ~2 min, ~3 GB at Scale 10) is kept
+#                      between runs; default ${XDG_CACHE_HOME:-~/.cache}/pantau-bench.
+#                      Set it to "" to generate a fresh one in a temporary
+#                      directory.
+#   PANTAU_BENCH_SCALE demo data scale(s) of BenchmarkRefreshSQL, a list
+#                      separated by commas ("1,10"); default 1 (0.5 % of real
+#                      household volumes). Each scale is a sub-benchmark
+#                      (BenchmarkRefreshSQL/<driver>/scale=N) with its own
+#                      SQLite file and PostgreSQL copy, all kept until the
+#                      run ends: mind the disk (df -h) above Scale 10.
 #   PANTAU_TEST_POSTGRES PostgreSQL admin DSN (see source/sourcetest); the
 #                      postgres half of BenchmarkRefreshSQL is skipped when
 #                      the server is unreachable, unless CI is set.
 #   BENCHSTAT=0        skip benchstat (run only if it resolves).
+#   TIMEOUT            go test -timeout, default 60m (raise it for large scales).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,6 +39,9 @@ OUT=${OUT:-$(mktemp -d -t pantau-bench-XXXXXX)}
 mkdir -p "$OUT"
 if [ -z "${PANTAU_BENCH_CACHE+set}" ]; then
 	export PANTAU_BENCH_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/pantau-bench"
+fi
+if [ -n "$PANTAU_BENCH_CACHE" ]; then
+	mkdir -p "$PANTAU_BENCH_CACHE"
 fi
 
 echo "== machine"
@@ -41,12 +54,13 @@ echo "go:         $(go version)"
 if command -v psql >/dev/null 2>&1; then
 	echo "postgres:   $(psql "${PANTAU_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}" -XAtc 'SHOW server_version' 2>/dev/null || echo unreachable)"
 fi
+echo "disk:       $(df -h "${PANTAU_BENCH_CACHE:-${TMPDIR:-/tmp}}" 2>/dev/null | awk 'NR==2 {print $4 " free"}') (demo data), scale(s) ${PANTAU_BENCH_SCALE:-1}"
 echo "load:       $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) before the run"
 echo "commit:     $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet 2>/dev/null || echo ' + local changes')"
 echo
 
 echo "== go test ./collector -run '^\$' -bench '$BENCH' -benchmem -count $COUNT"
-go test ./collector -run '^$' -bench "$BENCH" -benchmem -count "$COUNT" -timeout 60m -v 2>&1 |
+go test ./collector -run '^$' -bench "$BENCH" -benchmem -count "$COUNT" -timeout "${TIMEOUT:-60m}" -v 2>&1 |
 	grep -v -e '^=== ' | tee "$OUT/bench.txt"
 echo "load:       $(cut -d' ' -f1-3 /proc/loadavg) after the run"
 echo
@@ -89,13 +103,34 @@ END {
 	if (s != "") printf "scrape, identity:  %.1f ms = %.2f of the 5 ms budget (Prometheus always asks for gzip)\n", s / 1e6, s / 5e6
 	m = get("BenchmarkRefreshNational", "ns/op"); r = get("BenchmarkRender", "ns/op")
 	if (m != "" && r != "") printf "render / refresh from memory: %.2f\n", r / m
-	for (d = 1; d <= 2; d++) {
-		drv = d == 1 ? "sqlite" : "postgres"; name = "BenchmarkRefreshSQL/" drv
-		if (get(name, "sql-s") == "") continue
-		printf "refresh, %-9s sql %.3f s, build %.3f s: build/sql %.3f (goal < 0.10); all of pantau replayed from memory %.3f s: replay/sql %.3f\n", \
-			drv ":", get(name, "sql-s"), get(name, "build-s"), get(name, "build/sql"), get(name, "replay-s"), get(name, "replay/sql")
+	# BenchmarkRefreshSQL/<driver>/scale=<scale>
+	for (i = 1; i <= n; i++) {
+		name = order[i]
+		if (name !~ /^BenchmarkRefreshSQL\// || get(name, "sql-s") == "") continue
+		label = substr(name, length("BenchmarkRefreshSQL/") + 1)
+		printf "refresh, %-19s sql %.3f s, build %.3f s: build/sql %.3f (goal < 0.10); all of pantau replayed from memory %.3f s: replay/sql %.3f\n", \
+			label ":", get(name, "sql-s"), get(name, "build-s"), get(name, "build/sql"), get(name, "replay-s"), get(name, "replay/sql")
 		s = get("BenchmarkScrapeNational/gzip", "ns/op")
 		if (s != "") printf "  a gzip scrape costs %.5f of this refresh\n", s / get(name, "ns/op")
+		drv = label; sub(/\/.*/, "", drv)
+		sc = label; if (!sub(/.*\/scale=/, "", sc)) continue
+		sc += 0
+		if (!(drv in lo) || sc < losc[drv]) { lo[drv] = name; losc[drv] = sc }
+		if (!(drv in hi) || sc > hisc[drv]) { hi[drv] = name; hisc[drv] = sc }
+	}
+	# Several scales: how each figure grows with the household tables, and
+	# a straight line through the smallest and largest scale taken to real
+	# volume (Scale 200), build-s held at the largest scale. An extrapolation.
+	for (drv in lo) {
+		if (losc[drv] == hisc[drv]) continue
+		a = lo[drv]; z = hi[drv]; k = hisc[drv] / losc[drv]
+		printf "scaling, %-9s scale %g -> %g (x%g rows): sql-s x%.2f, build-s x%.2f, build/sql %.3f -> %.3f\n", \
+			drv ":", losc[drv], hisc[drv], k, get(z, "sql-s") / get(a, "sql-s"), get(z, "build-s") / get(a, "build-s"), \
+			get(a, "build/sql"), get(z, "build/sql")
+		slope = (get(z, "sql-s") - get(a, "sql-s")) / (hisc[drv] - losc[drv])
+		sql200 = get(z, "sql-s") + slope * (200 - hisc[drv])
+		printf "  extrapolated, linear in scale: sql-s %.3f s + %.4f s per unit of scale; at Scale 200 sql-s ~%.1f s, build/sql ~%.3f\n", \
+			get(a, "sql-s") - slope * losc[drv], slope, sql200, get(z, "build-s") / sql200
 	}
 }' "$OUT/bench.txt"
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -47,102 +48,145 @@ import (
 //     with nothing overlapping it, an upper bound on what it could add.
 //     replay/sql is its ratio.
 //
-// The first run generates the SQLite file (about 10 s) and loads a copy
-// into PostgreSQL (skipped when PostgreSQL is unreachable and CI is unset);
-// both are kept for the rest of the test binary's run. With
+// The first run generates the SQLite file (about 10 s at Scale 1) and
+// loads a copy into PostgreSQL (skipped when PostgreSQL is unreachable and
+// CI is unset); both are kept for the rest of the test binary's run. With
 // PANTAU_BENCH_CACHE set to a directory the SQLite file is kept there
-// across runs, named after a hash of the demo generator's sources.
+// across runs, named after its scale and a hash of the demo generator's
+// sources.
+//
+// PANTAU_BENCH_SCALE sets demo.Options.Scale, the size of the household
+// tables (default 1, 0.5 % of real volumes; 10 is about 22 M Sembako rows,
+// 3 GB of SQLite, and two minutes to generate). A list ("1,10") runs every
+// scale in the same test binary, as sub-benchmarks
+// BenchmarkRefreshSQL/{sqlite,postgres}/scale=N, so their ratios come from
+// one session (benchstat -col /scale compares them).
 func BenchmarkRefreshSQL(b *testing.B) {
+	scales, err := benchScales()
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, driver := range []string{source.DriverSQLite, source.DriverPostgres} {
 		b.Run(driver, func(b *testing.B) {
-			fx := demoFixture(b)
-			var dsn string
-			if driver == source.DriverSQLite {
-				dsn = fx.sqlitePath
-			} else {
-				dsn = fx.postgres(b)
+			for _, scale := range scales {
+				b.Run(fmt.Sprintf("scale=%g", scale), func(b *testing.B) {
+					benchRefreshSQL(b, driver, scale)
+				})
 			}
-			spec, err := config.Load("../examples/dinsos.yaml")
-			if err != nil {
-				b.Fatal(err)
-			}
-			setDriver(spec, driver)
-			src, err := source.Open(context.Background(), source.Config{Name: "dinsos", Driver: driver, DSN: dsn,
-				Timeout: 10 * time.Minute, MaxConcurrent: spec.Sources["dinsos"].MaxConcurrent})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer src.Close()
-			tq := &timedQuerier{q: src}
-			c, err := New(Options{Spec: spec, Regions: fx.regions, Sources: map[string]Querier{"dinsos": tq},
-				Targets: fx.targets, Now: pinnedClock, Version: "bench"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx := context.Background()
-			// One untimed refresh warms the connection pool and the
-			// database's caches, and checks the data.
-			checkRefresh(b, c.Refresh(ctx))
-
-			b.ReportAllocs()
-			var sqlT, buildT, sumT time.Duration
-			var s *Snapshot
-			n := 0
-			for b.Loop() {
-				tq.reset()
-				start := time.Now()
-				s = c.Refresh(ctx)
-				end := time.Now()
-				first, last, sum := tq.span()
-				if first.IsZero() {
-					b.Fatal("the refresh ran no query")
-				}
-				sqlT += last.Sub(start)
-				buildT += end.Sub(last)
-				sumT += sum
-				n++
-			}
-			checkRefresh(b, s)
-
-			// Replay this refresh's rows from memory: pantau alone.
-			rec := &recordingQuerier{q: src, res: map[string]source.Result{}}
-			rc, err := New(Options{Spec: spec, Regions: fx.regions, Sources: map[string]Querier{"dinsos": rec},
-				Targets: fx.targets, Now: pinnedClock, Version: "bench"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			checkRefresh(b, rc.Refresh(ctx))
-			rec.replay = true
-			const replays = 3
-			var replayT time.Duration
-			for range replays {
-				t0 := time.Now()
-				checkRefresh(b, rc.Refresh(ctx))
-				replayT += time.Since(t0)
-			}
-
-			// And render alone, the bulk of build-s.
-			var renderT time.Duration
-			for range replays {
-				t0 := time.Now()
-				render(s)
-				renderT += time.Since(t0)
-			}
-
-			sqlS, buildS := (sqlT / time.Duration(n)).Seconds(), (buildT / time.Duration(n)).Seconds()
-			replayS := (replayT / replays).Seconds()
-			b.ReportMetric((renderT / replays).Seconds(), "render-s")
-			b.ReportMetric(sqlS, "sql-s")
-			b.ReportMetric(buildS, "build-s")
-			b.ReportMetric(buildS/sqlS, "build/sql")
-			b.ReportMetric((sumT / time.Duration(n)).Seconds(), "query-sum-s")
-			b.ReportMetric(replayS, "replay-s")
-			b.ReportMetric(replayS/sqlS, "replay/sql")
-			b.ReportMetric(float64(s.Series()), "series")
-			b.ReportMetric(float64(s.exposition.textBytes), "text-bytes")
-			b.ReportMetric(float64(len(s.exposition.gzip)), "gzip-bytes")
 		})
 	}
+}
+
+// benchScales reads PANTAU_BENCH_SCALE: demo scales separated by commas or
+// spaces, 1 when unset.
+func benchScales() ([]float64, error) {
+	env := os.Getenv("PANTAU_BENCH_SCALE")
+	fields := strings.FieldsFunc(env, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	if len(fields) == 0 {
+		return []float64{1}, nil
+	}
+	var scales []float64
+	for _, f := range fields {
+		s, err := strconv.ParseFloat(f, 64)
+		if err != nil || !(s > 0 && s <= demo.MaxScale) {
+			return nil, fmt.Errorf("PANTAU_BENCH_SCALE=%q: %q is not a scale in (0, %d]", env, f, demo.MaxScale)
+		}
+		if !slices.Contains(scales, s) {
+			scales = append(scales, s)
+		}
+	}
+	return scales, nil
+}
+
+// benchRefreshSQL is one BenchmarkRefreshSQL/driver/scale=N.
+func benchRefreshSQL(b *testing.B, driver string, scale float64) {
+	fx := demoFixture(b, scale)
+	var dsn string
+	if driver == source.DriverSQLite {
+		dsn = fx.sqlitePath
+	} else {
+		dsn = fx.postgres(b)
+	}
+	spec, err := config.Load("../examples/dinsos.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	setDriver(spec, driver)
+	src, err := source.Open(context.Background(), source.Config{Name: "dinsos", Driver: driver, DSN: dsn,
+		Timeout: 10 * time.Minute, MaxConcurrent: spec.Sources["dinsos"].MaxConcurrent})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	tq := &timedQuerier{q: src}
+	c, err := New(Options{Spec: spec, Regions: fx.regions, Sources: map[string]Querier{"dinsos": tq},
+		Targets: fx.targets, Now: pinnedClock, Version: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	// One untimed refresh warms the connection pool and the
+	// database's caches, and checks the data.
+	checkRefresh(b, c.Refresh(ctx))
+
+	b.ReportAllocs()
+	var sqlT, buildT, sumT time.Duration
+	var s *Snapshot
+	n := 0
+	for b.Loop() {
+		tq.reset()
+		start := time.Now()
+		s = c.Refresh(ctx)
+		end := time.Now()
+		first, last, sum := tq.span()
+		if first.IsZero() {
+			b.Fatal("the refresh ran no query")
+		}
+		sqlT += last.Sub(start)
+		buildT += end.Sub(last)
+		sumT += sum
+		n++
+	}
+	checkRefresh(b, s)
+
+	// Replay this refresh's rows from memory: pantau alone.
+	rec := &recordingQuerier{q: src, res: map[string]source.Result{}}
+	rc, err := New(Options{Spec: spec, Regions: fx.regions, Sources: map[string]Querier{"dinsos": rec},
+		Targets: fx.targets, Now: pinnedClock, Version: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	checkRefresh(b, rc.Refresh(ctx))
+	rec.replay = true
+	const replays = 3
+	var replayT time.Duration
+	for range replays {
+		t0 := time.Now()
+		checkRefresh(b, rc.Refresh(ctx))
+		replayT += time.Since(t0)
+	}
+
+	// And render alone, from scratch: every KPI's share included, as if
+	// none had been rendered during the query phase.
+	var renderT time.Duration
+	for range replays {
+		t0 := time.Now()
+		render(unrendered(s))
+		renderT += time.Since(t0)
+	}
+
+	sqlS, buildS := (sqlT / time.Duration(n)).Seconds(), (buildT / time.Duration(n)).Seconds()
+	replayS := (replayT / replays).Seconds()
+	b.ReportMetric((renderT / replays).Seconds(), "render-s")
+	b.ReportMetric(sqlS, "sql-s")
+	b.ReportMetric(buildS, "build-s")
+	b.ReportMetric(buildS/sqlS, "build/sql")
+	b.ReportMetric((sumT / time.Duration(n)).Seconds(), "query-sum-s")
+	b.ReportMetric(replayS, "replay-s")
+	b.ReportMetric(replayS/sqlS, "replay/sql")
+	b.ReportMetric(float64(s.Series()), "series")
+	b.ReportMetric(float64(s.exposition.textBytes), "text-bytes")
+	b.ReportMetric(float64(len(s.exposition.gzip)), "gzip-bytes")
 }
 
 // checkRefresh fails the benchmark when a KPI failed or rejected rows: a
@@ -236,8 +280,8 @@ func (r *recordingQuerier) Ping(ctx context.Context) error {
 	return r.q.Ping(ctx)
 }
 
-// demoData is the demo data set the SQL benchmarks read, made once per test
-// binary run.
+// demoData is a demo data set the SQL benchmarks read, made once per scale
+// and test binary run.
 type demoData struct {
 	regions    *kpi.Hierarchy
 	opts       demo.Options
@@ -250,24 +294,24 @@ type demoData struct {
 }
 
 var (
-	demoMu  sync.Mutex
-	demoSet *demoData
+	demoMu   sync.Mutex
+	demoSets = map[float64]*demoData{}
 )
 
-// demoFixture returns the demo data set, generating it on first use. A
-// failed or skipped attempt is retried by the next caller.
-func demoFixture(b *testing.B) *demoData {
+// demoFixture returns the demo data set at scale, generating it on first
+// use. A failed or skipped attempt is retried by the next caller.
+func demoFixture(b *testing.B, scale float64) *demoData {
 	b.Helper()
 	demoMu.Lock()
 	defer demoMu.Unlock()
-	if demoSet != nil {
-		return demoSet
+	if d := demoSets[scale]; d != nil {
+		return d
 	}
 	regions, err := wilayah.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
-	opts := demo.Options{Seed: 1, Scale: 1, Now: pinnedNow, Regions: regions}
+	opts := demo.Options{Seed: 1, Scale: scale, Now: pinnedNow, Regions: regions}
 	key, err := demoKey(opts)
 	if err != nil {
 		b.Fatal(err)
@@ -278,7 +322,7 @@ func demoFixture(b *testing.B) *demoData {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(dir, "demo-"+key+".db")
+	path := filepath.Join(dir, fmt.Sprintf("demo-scale%g-%s.db", scale, key))
 	d := &demoData{regions: regions, opts: opts, sqlitePath: path,
 		targets: fixedTargets{year: pinnedNow.Year(), targets: demo.Targets(opts)}}
 	if _, err := os.Stat(path); err == nil {
@@ -291,8 +335,8 @@ func demoFixture(b *testing.B) *demoData {
 		}
 		d.info = fmt.Sprintf("generated in %v: %s", time.Since(start).Round(100*time.Millisecond), info)
 	}
-	b.Logf("demo data: %s", d.info)
-	demoSet = d
+	b.Logf("demo data, scale %g: %s", scale, d.info)
+	demoSets[scale] = d
 	return d
 }
 
