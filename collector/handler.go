@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/common/expfmt"
 )
@@ -56,9 +57,11 @@ func (c *Collector) MetricsHandler() http.Handler {
 			return
 		}
 		var tail bytes.Buffer
-		gz, _ := gzip.NewWriterLevel(&tail, gzip.BestSpeed)
+		gz := gzipWriters.Get().(*gzip.Writer)
+		gz.Reset(&tail)
 		gz.Write(self.Bytes())
 		gz.Close()
+		gzipWriters.Put(gz)
 		var head []byte
 		if cached != nil {
 			head = cached.gzip
@@ -69,6 +72,13 @@ func (c *Collector) MetricsHandler() http.Handler {
 		w.Write(tail.Bytes())
 	})
 }
+
+// gzipWriters keeps compressors between scrapes: a new one allocates about
+// a megabyte, far more than the few kilobytes of self-metrics it compresses.
+var gzipWriters = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return w
+}}
 
 func (e *exposition) size() int {
 	if e == nil {
