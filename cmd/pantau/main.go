@@ -105,7 +105,11 @@ Commands:
 	fmt.Fprint(w, `
 Run 'pantau help <command>' for more about a command.
 
-Start by checking a KPI spec, for instance the example shipped with pantau:
+See pantau working on synthetic data for every kecamatan (nothing to install):
+
+	pantau demo
+
+Check a KPI spec, for instance the example shipped with pantau:
 
 	pantau check examples/dinsos.yaml
 `)
