@@ -106,6 +106,7 @@ func Evaluate(in Input) ([]Progress, []string) {
 		unknown = append(unknown, u...)
 	}
 	var plans map[string]Plan
+	var starts map[string]float64
 	var rates map[string]float64
 	if k.Kind == KindRate {
 		rates = ResolveRates(in.Hierarchy, k, in.Targets)
@@ -114,6 +115,9 @@ func Evaluate(in Input) ([]Progress, []string) {
 		plans, u = ResolvePlans(in.Hierarchy, in.Targets)
 		for _, t := range u {
 			unknown = append(unknown, t.Region)
+		}
+		if k.BaselineQuery() {
+			starts = planStarts(in.Hierarchy, plans, baseline)
 		}
 	}
 
@@ -136,13 +140,37 @@ func Evaluate(in Input) ([]Progress, []string) {
 				rateProgress(&p, k, rates[r.Code], obs, has, m, elapsed)
 			} else {
 				plan, hasPlan := plans[r.Code]
-				countProgress(&p, k, in.Period, in.At, plan, hasPlan, obs, has, baseline[r.Code], elapsed, yearElapsed)
+				countProgress(&p, k, in.Period, in.At, plan, hasPlan, starts[r.Code], obs, has, baseline[r.Code], elapsed, yearElapsed)
 			}
 			p.Status = status(k, p, has)
 			out = append(out, p)
 		}
 	}
 	return out, unknown
+}
+
+// planStarts gives each planned region of a stock KPI the level its plan
+// phases from: its own level on 1 January when its target is explicit, the
+// sum of its planned children's starts when its plan is their sum. A
+// kabupaten whose target covers two of its kecamatan then phases from
+// those two kecamatan's levels, not from every kecamatan's.
+func planStarts(h *Hierarchy, plans map[string]Plan, baseline map[string]Observation) map[string]float64 {
+	starts := make(map[string]float64, len(plans))
+	regions := h.Regions()
+	for i := len(regions) - 1; i >= 0; i-- { // children before parents
+		r := regions[i]
+		p, ok := plans[r.Code]
+		if !ok {
+			continue
+		}
+		if p.Explicit {
+			starts[r.Code] = baseline[r.Code].Value
+		}
+		if parent, ok := plans[r.Parent]; ok && !parent.Explicit {
+			starts[r.Parent] += starts[r.Code]
+		}
+	}
+	return starts
 }
 
 func zeroFill(h *Hierarchy, level Level, obs map[string]Observation) map[string]Observation {
@@ -161,7 +189,7 @@ func zeroFill(h *Hierarchy, level Level, obs map[string]Observation) map[string]
 	return filled
 }
 
-func countProgress(p *Progress, k KPI, period Period, at time.Time, plan Plan, hasPlan bool, obs Observation, has bool, base Observation, elapsed, yearElapsed float64) {
+func countProgress(p *Progress, k KPI, period Period, at time.Time, plan Plan, hasPlan bool, start float64, obs Observation, has bool, base Observation, elapsed, yearElapsed float64) {
 	if has {
 		p.Actual = Some(obs.Value)
 	}
@@ -177,8 +205,8 @@ func countProgress(p *Progress, k KPI, period Period, at time.Time, plan Plan, h
 	p.AnnualTarget = Some(plan.Annual)
 	share := plan.Share(period, at).V
 	if k.Accumulation == Stock {
-		// Stock targets phase from the level at the start of the year.
-		start := base.Value
+		// Stock targets phase from the level at the start of the year of
+		// the regions the target covers.
 		p.Expected = Some(start + (plan.Annual-start)*share)
 		if p.Window == WindowMonth {
 			p.Target = Some(start + (plan.Annual-start)*plan.Cumulative(mo)/plan.Annual)

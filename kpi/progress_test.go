@@ -123,6 +123,14 @@ func TestEvaluate(t *testing.T) {
 			check: []string{"Target", "Expected", "Forecast"},
 		},
 		{
+			name: "a stock parent summed from some children's targets phases from those children's start only",
+			in: Input{KPI: stock, Month: obs("32.16.06", 80, "32.16.07", 1000), Baseline: obs("32.16.06", 50, "32.16.07", 1000),
+				Targets: []Target{{Region: "32.16.06", Annual: 100}}},
+			region: "32.16", window: WindowYear,
+			want:  Progress{Target: num(100), Expected: num(50 + 50*9.5/12)},
+			check: []string{"Target", "Expected"},
+		},
+		{
 			name: "a rate that holds from day one is compared with the target rate",
 			in: Input{KPI: rate, Month: rates("32.16.06", 800, 1000, "32.16.07", 10, 10),
 				Year: rates("32.16.06", 8000, 10000, "32.16.07", 100, 100)},
