@@ -97,6 +97,10 @@ func New(opts Options) (*Collector, error) {
 	return c, nil
 }
 
+// Scope is the region the collector collects: kpi.NationalCode, or the
+// region of a shard.
+func (c *Collector) Scope() string { return c.opts.Scope }
+
 // Snapshot returns the latest published snapshot, nil before the first refresh.
 func (c *Collector) Snapshot() *Snapshot { return c.snap.Load() }
 
@@ -232,38 +236,52 @@ type yearTargets struct {
 	ctx  context.Context
 	mu   sync.Mutex
 	read map[int][]kpi.Target
+	errs map[int]error
 }
 
-func (y *yearTargets) forKPI(year int, id string) []kpi.Target {
+// forKPI returns the year's targets of one KPI. When the store fails and no
+// earlier read of that year exists, it fails too: evaluating without targets
+// would turn every region to no_target and silence the alerts.
+func (y *yearTargets) forKPI(year int, id string) ([]kpi.Target, error) {
 	if y.c.opts.Targets == nil {
-		return nil
+		return nil, nil
 	}
 	y.mu.Lock()
+	defer y.mu.Unlock()
+	if y.errs == nil {
+		y.read, y.errs = map[int][]kpi.Target{}, map[int]error{}
+	}
 	all, ok := y.read[year]
+	if err := y.errs[year]; err != nil {
+		return nil, err
+	}
 	if !ok {
 		var err error
 		all, err = y.c.opts.Targets.Targets(y.ctx, year)
 		y.c.targetsMu.Lock()
 		if err != nil {
+			y.c.metrics.targetFailures.Inc()
+			last, had := y.c.lastTargets[year]
+			if !had {
+				y.c.targetsMu.Unlock()
+				y.errs[year] = fmt.Errorf("reading the %d targets: %w", year, err)
+				return nil, y.errs[year]
+			}
 			y.c.log.Warn("reading targets failed; using the last good ones", "year", year, "err", err)
-			all = y.c.lastTargets[year]
+			all = last
 		} else {
 			y.c.lastTargets[year] = all
 		}
 		y.c.targetsMu.Unlock()
-		if y.read == nil {
-			y.read = map[int][]kpi.Target{}
-		}
 		y.read[year] = all
 	}
-	y.mu.Unlock()
 	var out []kpi.Target
 	for _, t := range all {
 		if t.KPI == id {
 			out = append(out, t)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // windowParams are the bound parameters of each query a KPI needs.
@@ -282,10 +300,16 @@ func baselineParams(p kpi.Period) source.Params {
 	return monthParams(dec)
 }
 
-// refreshKPI runs one KPI's queries for the month containing now (or, with
-// searchLag and a latest_data source, the latest month with data) and
-// evaluates its progress at now.
-func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.Period, now time.Time, targets *yearTargets, searchLag bool) (KPIState, error) {
+// ErrMonthNotAvailable says a lagging (latest_data) source has no rows for
+// a closed month yet: the month is closed into history once it has.
+var ErrMonthNotAvailable = errors.New("the source has no data for this month yet")
+
+// refreshKPI runs one KPI's queries and evaluates its progress at now. A
+// live refresh queries the month containing now (or, for a latest_data
+// source, the latest month with data) and updates the self-metrics; closing
+// a month (live false) evaluates exactly that month and leaves the live
+// self-metrics alone.
+func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.Period, now time.Time, targets *yearTargets, live bool) (KPIState, error) {
 	st := KPIState{Def: k.KPI, Rejected: map[string]int{}, Durations: map[string]time.Duration{}}
 	q := c.opts.Sources[k.Source]
 	var examples []Rejection
@@ -293,7 +317,9 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 		t0 := time.Now()
 		res, err := q.Query(ctx, k.Query, p)
 		st.Durations[name] = time.Since(t0)
-		c.metrics.queryDuration.WithLabelValues(k.ID, name).Set(st.Durations[name].Seconds())
+		if live {
+			c.metrics.queryDuration.WithLabelValues(k.ID, name).Set(st.Durations[name].Seconds())
+		}
 		if err != nil {
 			return nil, fmt.Errorf("kpi %s, %s query: %w", k.ID, name, err)
 		}
@@ -315,7 +341,11 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 	if err != nil {
 		return st, err
 	}
-	if searchLag && c.opts.Spec.Sources[k.Source].CurrentMonth == config.CurrentMonthLatestData {
+	lagging := c.opts.Spec.Sources[k.Source].CurrentMonth == config.CurrentMonthLatestData
+	if !live && lagging && len(month) == 0 {
+		return st, fmt.Errorf("kpi %s, %s: %w", k.ID, period, ErrMonthNotAvailable)
+	}
+	if live && lagging {
 		for i := 0; len(month) == 0 && i < lagLimit; i++ {
 			period = period.Prev()
 			if month, err = run("month", monthParams(period)); err != nil {
@@ -341,13 +371,20 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 			return st, err
 		}
 	}
-	in.Targets = c.targetsInScope(targets.forKPI(period.Year(), k.ID))
+	ts, err := targets.forKPI(period.Year(), k.ID)
+	if err != nil {
+		return st, fmt.Errorf("kpi %s: %w", k.ID, err)
+	}
+	in.Targets = c.targetsInScope(ts)
 
 	var unknown []string
 	st.Progress, unknown = kpi.Evaluate(in)
 	st.Period, st.LastSuccess = period, now
 	st.Unknown = unknown
 
+	if !live {
+		return st, nil
+	}
 	for reason, n := range st.Rejected {
 		c.metrics.rowsRejected.WithLabelValues(k.ID, reason).Add(float64(n))
 	}

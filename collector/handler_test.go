@@ -127,6 +127,8 @@ func TestMetricsHandler(t *testing.T) {
 			"deflate, gzip":     true,
 			"gzip;q=1.0, br":    true,
 			"gzip;q=0":          false,
+			"gzip;q=0.5":        true,
+			"gzip;q=0.000":      false,
 			"br;q=1, gzip; q=0": false,
 		} {
 			req, _ := http.NewRequest(http.MethodGet, "/metrics", nil)

@@ -17,6 +17,7 @@ type selfMetrics struct {
 	rowsRejected    *prometheus.CounterVec
 	refreshFailures *prometheus.CounterVec
 	refreshDuration prometheus.Gauge
+	targetFailures  prometheus.Counter
 }
 
 func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
@@ -36,6 +37,9 @@ func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
 		}, []string{"kpi"}),
 		refreshDuration: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "pantau_refresh_duration_seconds", Help: "How long the last refresh took, queries and rendering included.",
+		}),
+		targetFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pantau_target_read_failures_total", Help: "Failed reads of the targets from pantau's store.",
 		}),
 	}
 	snapshotAge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -64,7 +68,7 @@ func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
 			m.rowsRejected.WithLabelValues(k.ID, r)
 		}
 	}
-	m.registry.MustRegister(m.sourceUp, m.queryDuration, m.rowsRejected, m.refreshFailures, m.refreshDuration,
+	m.registry.MustRegister(m.sourceUp, m.queryDuration, m.rowsRejected, m.refreshFailures, m.refreshDuration, m.targetFailures,
 		snapshotAge, series, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

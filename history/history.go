@@ -17,24 +17,33 @@ import (
 
 // Store is where history goes; *store.Store is one.
 type Store interface {
-	HasHistory(ctx context.Context, kpiID, period string) (bool, error)
+	HasHistory(ctx context.Context, kpiID, period, region string) (bool, error)
 	WriteHistory(ctx context.Context, rows []store.HistoryRow) (int, error)
 }
 
 // Computer evaluates a closed month; *collector.Collector is one.
 type Computer interface {
 	ComputeMonth(ctx context.Context, p kpi.Period) ([]collector.KPIState, error)
+	// Scope is the region the computer collects ("ID", or "32" for a
+	// province shard).
+	Scope() string
 }
 
 // CloseMonth writes month p's final values for every KPI that has none yet
 // and returns how many rows were written. It is idempotent: a KPI already
 // in history is neither recomputed nor rewritten, and the store ignores rows
 // another replica wrote in the meantime. KPIs whose queries fail are
-// reported and retried at the next call.
+// reported and retried at the next call, and so are months a lagging source
+// does not have yet (collector.ErrMonthNotAvailable).
+//
+// A province shard writes only its own regions: the nation's figures it
+// computes are partial sums of its province, and another shard's history
+// of the same month does not count as its own.
 func CloseMonth(ctx context.Context, c Computer, s Store, kpiIDs []string, p kpi.Period, closedAt time.Time) (int, error) {
+	scope := c.Scope()
 	missing := map[string]bool{}
 	for _, id := range kpiIDs {
-		has, err := s.HasHistory(ctx, id, p.String())
+		has, err := s.HasHistory(ctx, id, p.String(), scope)
 		if err != nil {
 			return 0, fmt.Errorf("history of %s: %w", p, err)
 		}
@@ -48,18 +57,42 @@ func CloseMonth(ctx context.Context, c Computer, s Store, kpiIDs []string, p kpi
 	states, computeErr := c.ComputeMonth(ctx, p)
 	var rows []store.HistoryRow
 	for _, st := range states {
-		if missing[st.Def.ID] {
-			rows = append(rows, store.HistoryRows(st.Period, closedAt, st.Progress)...)
+		if !missing[st.Def.ID] {
+			continue
+		}
+		for _, r := range store.HistoryRows(st.Period, closedAt, st.Progress) {
+			if kpi.Contains(scope, r.Region) {
+				rows = append(rows, r)
+			}
 		}
 	}
 	written, err := s.WriteHistory(ctx, rows)
 	if err != nil {
 		return 0, fmt.Errorf("writing history of %s: %w", p, err)
 	}
-	if computeErr != nil {
-		return written, fmt.Errorf("closing %s: %w", p, computeErr)
+	if err := failures(computeErr); err != nil {
+		return written, fmt.Errorf("closing %s: %w", p, err)
 	}
 	return written, nil
+}
+
+// failures drops from ComputeMonth's joined errors the months a lagging
+// source does not have yet: they are not failures, only not due.
+func failures(err error) error {
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	var out []error
+	for _, e := range errs {
+		if !errors.Is(e, collector.ErrMonthNotAvailable) {
+			out = append(out, e)
+		}
+	}
+	return errors.Join(out...)
 }
 
 // Progress is told about each month Backfill finishes.

@@ -79,7 +79,12 @@ func newWorld(t *testing.T, driver string) *world {
 func (w *world) collector(t *testing.T, now time.Time, targets collector.TargetStore) *collector.Collector {
 	t.Helper()
 	// Jawa Barat only keeps the race-enabled tests quick: ~650 regions, not 7,800.
-	c, err := collector.New(collector.Options{Spec: w.spec, Regions: w.regions, Scope: "32", Sources: map[string]collector.Querier{"dinsos": w.src},
+	return w.shard(t, "32", now, targets)
+}
+
+func (w *world) shard(t *testing.T, scope string, now time.Time, targets collector.TargetStore) *collector.Collector {
+	t.Helper()
+	c, err := collector.New(collector.Options{Spec: w.spec, Regions: w.regions, Scope: scope, Sources: map[string]collector.Querier{"dinsos": w.src},
 		Targets: targets, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +117,8 @@ func TestClosingAMonthWritesItOnceAcrossRestarts(t *testing.T) {
 			}
 			// every KPI × region down to kecamatan × 2 windows
 			jabar, _ := w.regions.Subtree("32")
-			want := len(w.spec.KPIs) * len(jabar.Regions()) * 2
+			own := len(jabar.Regions()) - 1 // the shard's regions, not the nation's partial sums
+			want := len(w.spec.KPIs) * own * 2
 			if n != want {
 				t.Fatalf("first close wrote %d rows, want %d", n, want)
 			}
@@ -127,8 +133,8 @@ func TestClosingAMonthWritesItOnceAcrossRestarts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rows) != len(jabar.Regions())*2 {
-				t.Errorf("sembako_salur has %d October rows, want one per region and window (%d)", len(rows), len(jabar.Regions())*2)
+			if len(rows) != own*2 {
+				t.Errorf("sembako_salur has %d October rows, want one per region and window (%d)", len(rows), own*2)
 			}
 			for _, r := range rows {
 				if !r.ClosedAt.Equal(nov5) {
@@ -175,6 +181,9 @@ func TestBackfillMatchesTheLiveCollectorAtEachMonthsEnd(t *testing.T) {
 					t.Fatalf("live refresh of %s failed: %s", ks.Def.ID, ks.Err)
 				}
 				for _, want := range store.HistoryRows(ks.Period, nov5, ks.Progress) {
+					if want.Region == kpi.NationalCode {
+						continue // a Jawa Barat shard keeps no history for the nation
+					}
 					have, ok := byKey[want.KPI+" "+want.Region+" "+string(want.Window)]
 					if !ok {
 						t.Fatalf("no history row for %s %s %s", want.KPI, want.Region, want.Window)
@@ -192,6 +201,54 @@ func TestBackfillMatchesTheLiveCollectorAtEachMonthsEnd(t *testing.T) {
 				t.Errorf("history has %d rows for %s, the live collector %d", len(got), p, compared)
 			}
 		})
+	}
+}
+
+func TestProvinceShardsSharingAStoreEachWriteTheirOwnRegions(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, "sqlite")
+	st := openStore(t, "sqlite", sourcetest.SQLite(t))
+	oct := kpi.PeriodAt(nov5, kpi.WIB).Prev()
+	for _, scope := range []string{"32", "31"} {
+		n, err := CloseMonth(ctx, w.shard(t, scope, nov5, nil), st, w.spec.KPIIDs(), oct, nov5)
+		if err != nil || n == 0 {
+			t.Fatalf("shard %s wrote %d rows (err %v), want its own regions", scope, n, err)
+		}
+	}
+	rows, err := st.History(ctx, store.HistoryFilter{KPI: "kube_jasa", From: oct.String(), To: oct.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[r.Region] = true
+	}
+	if !seen["31"] || !seen["32"] || !seen["32.16.06"] {
+		t.Errorf("history lacks a shard's regions: 31 %v, 32 %v, 32.16.06 %v", seen["31"], seen["32"], seen["32.16.06"])
+	}
+	if seen[kpi.NationalCode] {
+		t.Error("a shard wrote the nation's partial sums into history")
+	}
+}
+
+func TestAMonthALaggingSourceLacksIsLeftForLater(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, "sqlite")
+	src := w.spec.Sources["dinsos"]
+	src.CurrentMonth = config.CurrentMonthLatestData
+	w.spec.Sources["dinsos"] = src
+	st := openStore(t, "sqlite", sourcetest.SQLite(t))
+	// The data ends in October, so on 5 January 2027 December has none yet.
+	jan5 := time.Date(2027, time.January, 5, 9, 0, 0, 0, kpi.WIB)
+	dec := kpi.PeriodAt(jan5, kpi.WIB).Prev()
+	if _, err := CloseMonth(ctx, w.collector(t, jan5, nil), st, w.spec.KPIIDs(), dec, jan5); err != nil {
+		t.Fatalf("closing a month the lagging source lacks: %v, want no error", err)
+	}
+	// Flows have no December rows yet; stocks (active e-Warong) always have a level.
+	for id, want := range map[string]bool{"sembako_salur": false, "kube_jasa": false, "pkh_graduasi": false, "ewarong_aktif": true} {
+		if has, _ := st.HasHistory(ctx, id, dec.String(), ""); has != want {
+			t.Errorf("%s December in history: %v, want %v", id, has, want)
+		}
 	}
 }
 

@@ -182,12 +182,16 @@ func (s *Store) historyInsert(n int) string {
 	return s.rebind(b.String())
 }
 
-// HasHistory reports whether any history is stored for a KPI and month
-// ("2026-10").
-func (s *Store) HasHistory(ctx context.Context, kpiID string, period string) (bool, error) {
+// HasHistory reports whether history is stored for a KPI and month
+// ("2026-10"): for that region when region is set (a shard asks about its
+// own province), for any region when it is "".
+func (s *Store) HasHistory(ctx context.Context, kpiID, period, region string) (bool, error) {
 	var one int
-	err := s.rdb.QueryRowxContext(ctx, s.rebind(
-		"SELECT 1 FROM monthly_history WHERE kpi = ? AND period = ? LIMIT 1"), kpiID, period).Scan(&one)
+	q, args := "SELECT 1 FROM monthly_history WHERE kpi = ? AND period = ?", []any{kpiID, period}
+	if region != "" {
+		q, args = q+" AND region_code = ?", append(args, region)
+	}
+	err := s.rdb.QueryRowxContext(ctx, s.rebind(q+" LIMIT 1"), args...).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, nil

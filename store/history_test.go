@@ -168,7 +168,7 @@ func TestHistory(t *testing.T) {
 				{"ewarong_aktif", "2026-11", false},
 				{"kube_jasa", "2026-10", false},
 			} {
-				got, err := s.HasHistory(ctx, tc.kpi, tc.period)
+				got, err := s.HasHistory(ctx, tc.kpi, tc.period, "")
 				if err != nil || got != tc.want {
 					t.Errorf("HasHistory(%s, %s) = %v, %v; want %v", tc.kpi, tc.period, got, err, tc.want)
 				}

@@ -102,7 +102,7 @@ func TestBackfillWritesEachClosedMonthOnce(t *testing.T) {
 	for _, p := range append(months, from.Prev(), current) {
 		wantHas := p != from.Prev() && p != current
 		for _, id := range exampleKPIs {
-			has, err := st.HasHistory(ctx, id, p.String())
+			has, err := st.HasHistory(ctx, id, p.String(), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,7 +152,7 @@ func TestBackfillRefusesAMonthThatHasNotClosed(t *testing.T) {
 	}
 	st := ts.open(t)
 	for _, id := range exampleKPIs {
-		if has, err := st.HasHistory(context.Background(), id, current.Prev().String()); err != nil || has {
+		if has, err := st.HasHistory(context.Background(), id, current.Prev().String(), ""); err != nil || has {
 			t.Errorf("history of %s for %s after a refused backfill: %v %v, want none", id, current.Prev(), has, err)
 		}
 	}

@@ -273,7 +273,7 @@ func TestDemo(t *testing.T) {
 		}
 		defer st.Close()
 		for _, id := range exampleKPIs {
-			has, err := st.HasHistory(ctx, id, prev.String())
+			has, err := st.HasHistory(ctx, id, prev.String(), "")
 			if err != nil {
 				t.Fatal(err)
 			}
