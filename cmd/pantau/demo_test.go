@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -385,53 +384,4 @@ func TestDemo(t *testing.T) {
 		}
 		t.Logf("done in %s", time.Since(start).Round(time.Millisecond))
 	})
-}
-
-// promProcess is a Prometheus server started by a test.
-type promProcess struct {
-	url  string
-	done chan struct{}
-}
-
-// startPrometheus runs Prometheus scraping target (host:port) as job
-// pantau, with its data in a temporary directory, and kills it when the
-// test ends.
-func startPrometheus(t *testing.T, promBin, target, interval, timeout string) *promProcess {
-	t.Helper()
-	dir := t.TempDir()
-	promConfig := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(promConfig, []byte(`global:
-  scrape_interval: `+interval+`
-  scrape_timeout: `+timeout+`
-scrape_configs:
-  - job_name: pantau
-    static_configs:
-      - targets: ['`+target+`']
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := freePort(t)
-	cmd := exec.Command(promBin,
-		"--config.file="+promConfig,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-	)
-	log := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &promProcess{url: "http://" + addr, done: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("prometheus log:\n%s", log.String())
-		}
-	})
-	return p
 }

@@ -141,42 +141,8 @@ func TestPrometheusScrapesPantau(t *testing.T) {
 	})
 	target := strings.TrimPrefix(pantauProc.url, "http://")
 
-	dir := t.TempDir()
-	promConfig := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(promConfig, []byte(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: pantau
-    static_configs:
-      - targets: ['`+target+`']
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	promAddr := freePort(t)
-	prom := exec.Command(promBin,
-		"--config.file="+promConfig,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+promAddr,
-	)
-	promLog := &syncBuffer{}
-	prom.Stdout, prom.Stderr = promLog, promLog
-	if err := prom.Start(); err != nil {
-		t.Fatal(err)
-	}
-	promDone := make(chan struct{})
-	go func() {
-		prom.Wait()
-		close(promDone)
-	}()
-	t.Cleanup(func() {
-		prom.Process.Kill()
-		<-promDone
-		if t.Failed() {
-			t.Logf("prometheus log:\n%s", promLog.String())
-		}
-	})
-	promURL := "http://" + promAddr
+	prom := startPrometheus(t, promBin, target, "1s", "1s")
+	promURL, promDone := prom.url, prom.done
 
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
@@ -330,4 +296,53 @@ func TestSamplePrometheusConfigIsValid(t *testing.T) {
 			t.Errorf("%s lacks %q", config, want)
 		}
 	}
+}
+
+// promProcess is a Prometheus server started by a test.
+type promProcess struct {
+	url  string
+	done chan struct{}
+}
+
+// startPrometheus runs Prometheus scraping target (host:port) as job
+// pantau, with its data in a temporary directory, and kills it when the
+// test ends.
+func startPrometheus(t *testing.T, promBin, target, interval, timeout string) *promProcess {
+	t.Helper()
+	dir := t.TempDir()
+	promConfig := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(promConfig, []byte(`global:
+  scrape_interval: `+interval+`
+  scrape_timeout: `+timeout+`
+scrape_configs:
+  - job_name: pantau
+    static_configs:
+      - targets: ['`+target+`']
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := freePort(t)
+	cmd := exec.Command(promBin,
+		"--config.file="+promConfig,
+		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr,
+	)
+	log := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &promProcess{url: "http://" + addr, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("prometheus log:\n%s", log.String())
+		}
+	})
+	return p
 }

@@ -35,20 +35,7 @@ func TestCheckGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			stdout, stderr, code := pantau("check", spec)
 			got := fmt.Sprintf("$ pantau check %s\nexit %d\n-- stdout --\n%s-- stderr --\n%s", spec, code, stdout, stderr)
-			golden := strings.TrimSuffix(spec, ".yaml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (run go test -update if the change is intended)\n--- got\n%s\n--- want\n%s", golden, got, want)
-			}
+			compareGolden(t, strings.TrimSuffix(spec, ".yaml")+".golden", got)
 		})
 	}
 }
@@ -157,5 +144,24 @@ func TestVersion(t *testing.T) {
 	}
 	if got := versionLine("", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}); !strings.HasPrefix(got, "pantau devel ") {
 		t.Errorf("a development build: %q", got)
+	}
+}
+
+// compareGolden compares got with the golden file, or rewrites the file
+// with -update.
+func compareGolden(t *testing.T, golden, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run go test -update if the change is intended)\n--- got\n%s\n--- want\n%s", golden, got, want)
 	}
 }

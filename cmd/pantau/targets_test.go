@@ -254,20 +254,7 @@ func TestTargetsImportBadRowsGolden(t *testing.T) {
 	args := []string{"targets", "import", "--config", targetsSpec, badRowsCSV}
 	stdout, stderr, code := pantau(append(args, ts.flags()...)...)
 	got := fmt.Sprintf("$ pantau %s\nexit %d\n-- stdout --\n%s-- stderr --\n%s", strings.Join(args, " "), code, stdout, stderr)
-	golden := strings.TrimSuffix(badRowsCSV, ".csv") + ".golden"
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run go test -update if the change is intended)\n--- got\n%s\n--- want\n%s", golden, got, want)
-	}
+	compareGolden(t, strings.TrimSuffix(badRowsCSV, ".csv")+".golden", got)
 }
 
 func TestTargetsExport(t *testing.T) {
