@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -145,7 +146,7 @@ func (c *Collector) Refresh(ctx context.Context) *Snapshot {
 	var wg sync.WaitGroup
 	for i, k := range spec.KPIs {
 		wg.Go(func() {
-			st, err := c.refreshKPI(ctx, k, calendar, now, targets, true)
+			st, err := c.safeRefreshKPI(ctx, k, calendar, now, targets, true)
 			if err != nil {
 				c.metrics.refreshFailures.WithLabelValues(k.ID).Inc()
 				c.log.Warn("kpi refresh failed; keeping last good values", "kpi", k.ID, "source", k.Source, "err", err)
@@ -200,7 +201,7 @@ func (c *Collector) ComputeMonth(ctx context.Context, p kpi.Period) ([]KPIState,
 	var wg sync.WaitGroup
 	for i, k := range c.opts.Spec.KPIs {
 		wg.Go(func() {
-			states[i], errs[i] = c.refreshKPI(ctx, k, p, p.End(), targets, false)
+			states[i], errs[i] = c.safeRefreshKPI(ctx, k, p, p.End(), targets, false)
 		})
 	}
 	wg.Wait()
@@ -225,7 +226,7 @@ func staleState(prev *Snapshot, def kpi.KPI, calendar kpi.Period, err error) KPI
 	// simply has no data yet.
 	st.Stale = st.Progress != nil
 	st.Err = err.Error()
-	st.Rejected = nil
+	st.Rejected, st.RejectedTargets = nil, nil
 	return st
 }
 
@@ -304,6 +305,19 @@ func baselineParams(p kpi.Period) source.Params {
 // a closed month yet: the month is closed into history once it has.
 var ErrMonthNotAvailable = errors.New("the source has no data for this month yet")
 
+// safeRefreshKPI is refreshKPI with a panic turned into the KPI's error:
+// a bug or bad input met by one KPI leaves that KPI stale and counted,
+// never the process down with every other KPI.
+func (c *Collector) safeRefreshKPI(ctx context.Context, k config.KPI, calendar kpi.Period, now time.Time, targets *yearTargets, live bool) (st KPIState, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.log.Error("kpi refresh panicked", "kpi", k.ID, "panic", v, "stack", string(debug.Stack()))
+			err = fmt.Errorf("kpi %s: internal error (panic: %v)", k.ID, v)
+		}
+	}()
+	return c.refreshKPI(ctx, k, calendar, now, targets, live)
+}
+
 // refreshKPI runs one KPI's queries and evaluates its progress at now. A
 // live refresh queries the month containing now (or, for a latest_data
 // source, the latest month with data) and updates the self-metrics; closing
@@ -377,10 +391,8 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 	}
 	in.Targets = c.targetsInScope(ts)
 
-	var unknown []string
-	st.Progress, unknown = kpi.Evaluate(in)
+	st.Progress, st.RejectedTargets = kpi.Evaluate(in)
 	st.Period, st.LastSuccess = period, now
-	st.Unknown = unknown
 
 	if !live {
 		return st, nil
@@ -394,10 +406,38 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 			c.log.Warn("rows rejected", "kpi", k.ID, "reason", e.Reason, "count", st.Rejected[e.Reason], "example_row", e.Row, "example", e.Detail)
 		}
 	}
-	if len(unknown) > 0 {
-		c.log.Warn("targets for regions outside the region master ignored", "kpi", k.ID, "regions", unknown)
-	}
+	c.reportTargets(k.ID, st.RejectedTargets)
 	return st, nil
+}
+
+// reportTargets counts and logs the targets Evaluate could not use, one
+// line per reason with the regions concerned.
+func (c *Collector) reportTargets(id string, rejected []kpi.Rejection) {
+	byReason := map[string][]string{}
+	var reasons []string
+	for _, r := range rejected {
+		if r.Reason == kpi.RejectUnknownRow {
+			// Rows are validated before Evaluate; count one anyway.
+			c.metrics.rowsRejected.WithLabelValues(id, RejectUnknownRegion).Inc()
+			continue
+		}
+		if byReason[r.Reason] == nil {
+			reasons = append(reasons, r.Reason)
+		}
+		byReason[r.Reason] = append(byReason[r.Reason], r.Region)
+		c.metrics.targetsRejected.WithLabelValues(id, r.Reason).Inc()
+	}
+	sort.Strings(reasons)
+	for _, reason := range reasons {
+		example := ""
+		for _, r := range rejected {
+			if r.Reason == reason {
+				example = r.Region + ": " + r.Detail
+				break
+			}
+		}
+		c.log.Warn("targets ignored", "kpi", id, "reason", reason, "regions", byReason[reason], "example", example)
+	}
 }
 
 // targetsInScope drops the targets of regions outside the collector's

@@ -360,8 +360,8 @@ func TestDinsosShard(t *testing.T) {
 	t.Run("a Jawa Barat shard serves Jawa Barat and ignores other provinces' targets quietly", func(t *testing.T) {
 		_, snap := refreshDinsos(t, "sqlite", "32")
 		for _, st := range snap.KPIs {
-			if len(st.Unknown) > 0 {
-				t.Errorf("%s reports targets of other provinces as unknown: %v", st.Def.ID, st.Unknown)
+			if len(st.RejectedTargets) > 0 {
+				t.Errorf("%s reports targets of other provinces as rejected: %v", st.Def.ID, st.RejectedTargets)
 			}
 			for _, p := range st.Progress {
 				if p.Region != kpi.NationalCode && !kpi.Contains("32", p.Region) {

@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/pantau-id/pantau/kpi"
 )
 
 // selfMetrics say how pantau itself is doing. They are few and change on
@@ -15,6 +17,7 @@ type selfMetrics struct {
 	sourceUp        *prometheus.GaugeVec
 	queryDuration   *prometheus.GaugeVec
 	rowsRejected    *prometheus.CounterVec
+	targetsRejected *prometheus.CounterVec
 	refreshFailures *prometheus.CounterVec
 	refreshDuration prometheus.Gauge
 	targetFailures  prometheus.Counter
@@ -31,6 +34,9 @@ func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
 		}, []string{"kpi", "query"}),
 		rowsRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pantau_rows_rejected_total", Help: "Source rows dropped because they could not be used, by reason.",
+		}, []string{"kpi", "reason"}),
+		targetsRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pantau_targets_rejected_total", Help: "Targets left out at a refresh because their region is not in the region master or their values are invalid, by reason.",
 		}, []string{"kpi", "reason"}),
 		refreshFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pantau_refresh_failures_total", Help: "KPI refreshes that failed and left the KPI's values stale.",
@@ -67,8 +73,11 @@ func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
 		for _, r := range RejectReasons {
 			m.rowsRejected.WithLabelValues(k.ID, r)
 		}
+		for _, r := range kpi.TargetRejectReasons {
+			m.targetsRejected.WithLabelValues(k.ID, r)
+		}
 	}
-	m.registry.MustRegister(m.sourceUp, m.queryDuration, m.rowsRejected, m.refreshFailures, m.refreshDuration, m.targetFailures,
+	m.registry.MustRegister(m.sourceUp, m.queryDuration, m.rowsRejected, m.targetsRejected, m.refreshFailures, m.refreshDuration, m.targetFailures,
 		snapshotAge, series, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -40,8 +40,9 @@ type KPIState struct {
 	LastSuccess time.Time
 	// Rejected counts this refresh's dropped rows by reason.
 	Rejected map[string]int
-	// Unknown lists target region codes that are not in the hierarchy.
-	Unknown []string
+	// RejectedTargets lists this refresh's targets that could not be used:
+	// for regions not in the hierarchy, or with invalid values.
+	RejectedTargets []kpi.Rejection
 	// Durations holds the last run time of each query (month, year, baseline).
 	Durations map[string]time.Duration
 

@@ -78,6 +78,11 @@ type KPI struct {
 	// distributed in batches: expected = TargetRate × month elapsed) rather
 	// than hold from the first day.
 	RateBuildsUp bool
+	// Share says a rate's numerator counts part of its denominator (KPM
+	// paid of KPM allocated), so it cannot exceed 1 and neither can its
+	// forecast or target. A ratio of two different things (KPM per
+	// e-Warong) is not a share and has no ceiling.
+	Share bool
 }
 
 // Validate checks the definition is internally consistent.
@@ -106,6 +111,12 @@ func (k KPI) Validate() error {
 	}
 	if k.Direction != Up && k.Direction != Down {
 		return fmt.Errorf("kpi %s: direction must be up or down, not %q", k.ID, k.Direction)
+	}
+	if k.Share && k.Kind != KindRate {
+		return fmt.Errorf("kpi %s: only rate KPIs can be shares", k.ID)
+	}
+	if k.Share && k.TargetRate > 1 {
+		return fmt.Errorf("kpi %s: a share cannot aim above 1 (target rate %v)", k.ID, k.TargetRate)
 	}
 	if k.RateBuildsUp && (k.Kind != KindRate || k.Direction != Up) {
 		return fmt.Errorf("kpi %s: only rate KPIs with direction up can build up within the month", k.ID)

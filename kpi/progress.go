@@ -1,6 +1,9 @@
 package kpi
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Window is the stretch of time a progress figure covers.
 type Window string
@@ -54,6 +57,13 @@ type Progress struct {
 	Pace       Number
 	// Forecast projects Actual to the end of the window at the pace so far.
 	Forecast Number
+	// TargetCoverage is the fraction of the region's regions at the KPI's
+	// level that its target covers: 1 for a target of its own (or, for
+	// rates, one set above it or in the spec), less for a parent whose
+	// target sums only some children's. Attainment, pace and status then
+	// compare the target with the actual of the covered regions only, while
+	// Actual stays the whole region's.
+	TargetCoverage Number
 }
 
 // Input is everything Evaluate needs for one KPI. Observation maps are keyed
@@ -74,10 +84,35 @@ type Input struct {
 	Targets []Target
 }
 
+// Reasons a target (or a row) is left out of Evaluate.
+const (
+	// RejectUnknownRegion: a target for a region code not in the hierarchy.
+	RejectUnknownRegion = "unknown_region"
+	// RejectInvalidTarget: a target whose values cannot be phased (a
+	// monthly profile that is not twelve numbers ≥ 0 adding up to the
+	// annual target, a negative target, a share's rate above 1).
+	RejectInvalidTarget = "invalid"
+	// RejectUnknownRow: an observation for a region code not in the
+	// hierarchy; callers that validate rows first never see it.
+	RejectUnknownRow = "unknown_row_region"
+)
+
+// TargetRejectReasons lists the reasons a target can be rejected for.
+var TargetRejectReasons = []string{RejectUnknownRegion, RejectInvalidTarget}
+
+// Rejection is a target (or row) Evaluate left out, and why.
+type Rejection struct {
+	Region string
+	Reason string
+	Detail string
+}
+
 // Evaluate computes progress for every region of the hierarchy from the
 // nation down to the KPI's level, in both windows. Regions without data are
 // included with status no_data, so dashboards and alerts see silence. The
-// second result lists the observation and target codes not in the hierarchy.
+// second result lists the targets (and observations) it could not use:
+// codes not in the hierarchy and targets with invalid values, count and
+// rate targets alike.
 //
 // A count query's GROUP BY has no row where nothing exists, so once a
 // count query has returned any row, regions at the KPI's level without one
@@ -85,92 +120,137 @@ type Input struct {
 // behind if it had a target). An empty result stays no data: the source may
 // simply not have the month yet. Rates never fill: with nothing allocated
 // there is nothing to rate.
-func Evaluate(in Input) ([]Progress, []string) {
-	k := in.KPI
+func Evaluate(in Input) ([]Progress, []Rejection) {
+	k, h := in.KPI, in.Hierarchy
 	if k.Kind == KindCount {
-		in.Month = zeroFill(in.Hierarchy, k.Level, in.Month)
-		in.Year = zeroFill(in.Hierarchy, k.Level, in.Year)
-		in.Baseline = zeroFill(in.Hierarchy, k.Level, in.Baseline)
+		in.Month = zeroFill(h, k.Level, in.Month)
+		in.Year = zeroFill(h, k.Level, in.Year)
+		in.Baseline = zeroFill(h, k.Level, in.Baseline)
 	}
-	month, unknown := RollUp(in.Hierarchy, in.Month)
+	var unknownRows []string
+	rollUp := func(obs map[string]Observation) map[string]Observation {
+		all, u := RollUp(h, obs)
+		unknownRows = append(unknownRows, u...)
+		return all
+	}
+	month := rollUp(in.Month)
 	year := month
 	if k.YearQuery() {
-		var u []string
-		year, u = RollUp(in.Hierarchy, in.Year)
-		unknown = append(unknown, u...)
+		year = rollUp(in.Year)
 	}
 	var baseline map[string]Observation
 	if k.BaselineQuery() {
-		var u []string
-		baseline, u = RollUp(in.Hierarchy, in.Baseline)
-		unknown = append(unknown, u...)
+		baseline = rollUp(in.Baseline)
 	}
+	targets, rejected := screenTargets(h, k, in.Targets)
+	for _, code := range unknownRows {
+		rejected = append(rejected, Rejection{Region: code, Reason: RejectUnknownRow, Detail: "row for a region not in the hierarchy"})
+	}
+
+	// covers says whether a region's target covers all of it; a parent
+	// without one covers what its children's targets cover.
+	var covers func(r Region) bool
 	var plans map[string]Plan
-	var starts map[string]float64
-	var rates map[string]float64
+	var monthRates, yearRates map[string]float64
 	if k.Kind == KindRate {
-		rates = ResolveRates(in.Hierarchy, k, in.Targets)
+		monthRates = ResolveRates(h, k, targets, month)
+		yearRates = monthRates
+		if k.YearQuery() {
+			yearRates = ResolveRates(h, k, targets, year)
+		}
+		covers = func(r Region) bool { return r.Level == k.Level && monthRates[r.Code] > 0 }
 	} else {
-		var u []Target
-		plans, u = ResolvePlans(in.Hierarchy, in.Targets)
-		for _, t := range u {
-			unknown = append(unknown, t.Region)
-		}
-		if k.BaselineQuery() {
-			starts = planStarts(in.Hierarchy, plans, baseline)
-		}
+		plans, _ = ResolvePlans(h, targets)
+		covers = func(r Region) bool { return plans[r.Code].Explicit }
 	}
+	covMonth, covered, total := cover(h, k.Level, month, covers)
+	covYear := covMonth
+	if k.YearQuery() {
+		covYear, _, _ = cover(h, k.Level, year, covers)
+	}
+	covBase, _, _ := cover(h, k.Level, baseline, covers)
 
 	elapsed := in.Period.Elapsed(in.At)
 	yearElapsed := in.Period.YearElapsed(in.At)
-	out := make([]Progress, 0, 2*len(in.Hierarchy.Regions()))
-	for _, r := range in.Hierarchy.Regions() {
+	out := make([]Progress, 0, 2*len(h.Regions()))
+	for _, r := range h.Regions() {
 		if r.Level > k.Level {
 			continue
 		}
-		m, hasM := month[r.Code]
-		y, hasY := year[r.Code]
+		c := r.Code
 		for _, w := range Windows {
-			p := Progress{KPI: k.ID, Region: r.Code, Level: r.Level, Window: w}
-			obs, has := m, hasM
+			p := Progress{KPI: k.ID, Region: c, Level: r.Level, Window: w, TargetCoverage: Div(float64(covered[c]), float64(total[c]))}
+			obs, cov, rates := month[c], covMonth[c], monthRates
+			_, has := month[c]
 			if w == WindowYear {
-				obs, has = y, hasY
+				obs, cov, rates = year[c], covYear[c], yearRates
+				_, has = year[c]
 			}
+			judged := true
 			if k.Kind == KindRate {
-				rateProgress(&p, k, rates[r.Code], obs, has, m, elapsed)
+				judged = rateProgress(&p, k, rates[c], obs, cov, has, month[c], covMonth[c], elapsed)
 			} else {
-				plan, hasPlan := plans[r.Code]
-				countProgress(&p, k, in.Period, in.At, plan, hasPlan, starts[r.Code], obs, has, baseline[r.Code], elapsed, yearElapsed)
+				plan, hasPlan := plans[c]
+				countProgress(&p, k, in.Period, in.At, plan, hasPlan, obs, cov, covBase[c].Value, has, baseline[c], elapsed, yearElapsed)
 			}
-			p.Status = status(k, p, has)
+			p.Status = status(k, p, has && judged)
 			out = append(out, p)
 		}
 	}
-	return out, unknown
+	return out, rejected
 }
 
-// planStarts gives each planned region of a stock KPI the level its plan
-// phases from: its own level on 1 January when its target is explicit, the
-// sum of its planned children's starts when its plan is their sum. A
-// kabupaten whose target covers two of its kecamatan then phases from
-// those two kecamatan's levels, not from every kecamatan's.
-func planStarts(h *Hierarchy, plans map[string]Plan, baseline map[string]Observation) map[string]float64 {
-	starts := make(map[string]float64, len(plans))
-	regions := h.Regions()
-	for i := len(regions) - 1; i >= 0; i-- { // children before parents
-		r := regions[i]
-		p, ok := plans[r.Code]
-		if !ok {
-			continue
+// screenTargets keeps the targets Evaluate can use and reports the others:
+// codes outside the hierarchy and values that cannot be phased. The year
+// is the caller's to choose, so it is not checked here.
+func screenTargets(h *Hierarchy, k KPI, targets []Target) (ok []Target, rejected []Rejection) {
+	ok = make([]Target, 0, len(targets))
+	for _, t := range targets {
+		err := t.validateValues()
+		if err == nil && k.Share && t.Rate > 1 {
+			err = fmt.Errorf("target rate %v is above 1, and a share cannot exceed its denominator", t.Rate)
 		}
-		if p.Explicit {
-			starts[r.Code] = baseline[r.Code].Value
-		}
-		if parent, ok := plans[r.Parent]; ok && !parent.Explicit {
-			starts[r.Parent] += starts[r.Code]
+		switch _, known := h.Lookup(t.Region); {
+		case !known:
+			rejected = append(rejected, Rejection{Region: t.Region, Reason: RejectUnknownRegion, Detail: "region not in the region master"})
+		case err != nil:
+			rejected = append(rejected, Rejection{Region: t.Region, Reason: RejectInvalidTarget, Detail: err.Error()})
+		default:
+			ok = append(ok, t)
 		}
 	}
-	return starts
+	return ok, rejected
+}
+
+// cover sums, for every region down to level, the observations of the part
+// its target covers: all of it when covers says so, else what its
+// children's targets cover. It also counts the regions at level under each
+// region (total) and how many of them are covered.
+func cover(h *Hierarchy, level Level, obs map[string]Observation, covers func(Region) bool) (sums map[string]Observation, covered, total map[string]int) {
+	regions := h.Regions()
+	sums = make(map[string]Observation, len(regions))
+	covered = make(map[string]int, len(regions))
+	total = make(map[string]int, len(regions))
+	for i := len(regions) - 1; i >= 0; i-- { // children before parents
+		r := regions[i]
+		if r.Level > level {
+			continue
+		}
+		if r.Level == level {
+			total[r.Code] = 1
+		}
+		if covers(r) {
+			sums[r.Code], covered[r.Code] = obs[r.Code], total[r.Code]
+		}
+		if r.Parent != "" {
+			s := sums[r.Parent]
+			s.add(sums[r.Code])
+			sums[r.Parent] = s
+			covered[r.Parent] += covered[r.Code]
+			total[r.Parent] += total[r.Code]
+		}
+	}
+	return sums, covered, total
 }
 
 func zeroFill(h *Hierarchy, level Level, obs map[string]Observation) map[string]Observation {
@@ -189,16 +269,17 @@ func zeroFill(h *Hierarchy, level Level, obs map[string]Observation) map[string]
 	return filled
 }
 
-func countProgress(p *Progress, k KPI, period Period, at time.Time, plan Plan, hasPlan bool, start float64, obs Observation, has bool, base Observation, elapsed, yearElapsed float64) {
+// countProgress fills in a count KPI's figures. obs is the region's whole
+// observation, cov the part its plan covers, start the covered level on
+// 1 January (stocks).
+func countProgress(p *Progress, k KPI, period Period, at time.Time, plan Plan, hasPlan bool, obs, cov Observation, start float64, has bool, base Observation, elapsed, yearElapsed float64) {
 	if has {
 		p.Actual = Some(obs.Value)
+		p.Forecast = countForecast(p, k, period, obs.Value, base.Value, elapsed, yearElapsed)
 	}
-	if !hasPlan || plan.Annual == 0 {
-		// Without a target there is nothing to phase; a trend forecast
-		// still helps.
-		if has {
-			p.Forecast = countForecast(p, k, period, obs.Value, base.Value, elapsed, yearElapsed)
-		}
+	if !hasPlan {
+		// Without a target there is nothing to phase; the trend forecast
+		// above still helps. A target of 0 is a target.
 		return
 	}
 	mo := period.Month()
@@ -209,7 +290,7 @@ func countProgress(p *Progress, k KPI, period Period, at time.Time, plan Plan, h
 		// the regions the target covers.
 		p.Expected = Some(start + (plan.Annual-start)*share)
 		if p.Window == WindowMonth {
-			p.Target = Some(start + (plan.Annual-start)*plan.Cumulative(mo)/plan.Annual)
+			p.Target = Some(start + (plan.Annual-start)*plan.CumulativeShare(mo))
 		} else {
 			p.Target = Some(plan.Annual)
 		}
@@ -222,10 +303,20 @@ func countProgress(p *Progress, k KPI, period Period, at time.Time, plan Plan, h
 			p.Expected = Some(plan.Annual * share)
 		}
 	}
-	if has {
-		p.Attainment = ratio(k, obs.Value, p.Target.V)
-		p.Pace = ratio(k, obs.Value, p.Expected.V)
-		p.Forecast = countForecast(p, k, period, obs.Value, base.Value, elapsed, yearElapsed)
+	if !has {
+		return
+	}
+	actual := cov.Value
+	p.Attainment = ratio(k, actual, p.Target.V)
+	p.Pace = ratio(k, actual, p.Expected.V)
+	if k.Direction == Down && k.Accumulation == Flow {
+		// A ceiling on a flow is judged by where the window ends if the
+		// rest of it goes to plan: target ÷ (actual + target − expected).
+		// Phased pace alone would call the first event of a month behind
+		// (1 against the 0.08 allowed by 06:00 on the 1st); this starts
+		// at 1, falls as the allowance is used faster than time passes,
+		// and ends as the attainment. Above 0, a target of 0 is behind.
+		p.Pace = Div(p.Target.V, actual+p.Target.V-p.Expected.V)
 	}
 }
 
@@ -250,7 +341,11 @@ func countForecast(p *Progress, k KPI, period Period, actual, start, elapsed, ye
 	return Div(actual, yearElapsed)
 }
 
-func rateProgress(p *Progress, k KPI, rate float64, obs Observation, has bool, month Observation, elapsed float64) {
+// rateProgress fills in a rate KPI's figures: obs and month are the
+// region's whole observations (this window's and this month's), cov and
+// covMonth the parts its target rate covers. It reports whether the
+// covered part has anything to judge.
+func rateProgress(p *Progress, k KPI, rate float64, obs, cov Observation, has bool, month, covMonth Observation, elapsed float64) bool {
 	if has {
 		p.Numerator = Some(obs.Numerator)
 		p.Denominator = Some(obs.Denominator)
@@ -267,19 +362,18 @@ func rateProgress(p *Progress, k KPI, rate float64, obs Observation, has bool, m
 		// Distribution in batches: only the elapsed part of this month's
 		// allocation is expected to be paid yet. In the year window the
 		// closed months are due in full.
-		due := obs.Denominator
-		paid := obs.Numerator
+		due := cov.Denominator * elapsed
 		if p.Window == WindowYear {
-			due = obs.Denominator - month.Denominator*(1-elapsed)
-			paid = obs.Numerator - month.Numerator
-		} else {
-			due = obs.Denominator * elapsed
-			paid = 0
+			due = cov.Denominator - covMonth.Denominator*(1-elapsed)
 		}
 		if rate > 0 {
-			p.Expected = Div(rate*due, obs.Denominator)
+			p.Expected = Div(rate*due, cov.Denominator)
 		}
 		// Forecast: this month's payments keep their pace to month end.
+		paid := 0.0
+		if p.Window == WindowYear {
+			paid = obs.Numerator - month.Numerator
+		}
 		p.Forecast = None
 		if f := Div(month.Numerator, elapsed); f.OK {
 			p.Forecast = Div(paid+f.V, obs.Denominator)
@@ -287,13 +381,20 @@ func rateProgress(p *Progress, k KPI, rate float64, obs Observation, has bool, m
 	} else if rate > 0 {
 		p.Expected = None // nothing allocated to build up against
 	}
-	if has && p.Actual.OK {
-		p.Attainment = ratio(k, p.Actual.V, p.Target.V)
-		p.Pace = ratio(k, p.Actual.V, p.Expected.V)
+	if k.Share && p.Forecast.OK && p.Forecast.V > 1 {
+		// A share cannot exceed its denominator: 600 of 1,000 paid by the
+		// 4th projects to 1, not 6.2.
+		p.Forecast = Some(1)
 	}
+	actual := cov.Actual(KindRate)
 	if !p.Target.OK {
-		p.Attainment, p.Pace = None, None
+		return true
 	}
+	if has && actual.OK {
+		p.Attainment = ratio(k, actual.V, p.Target.V)
+		p.Pace = ratio(k, actual.V, p.Expected.V)
+	}
+	return actual.OK
 }
 
 // ratio is actual ÷ reference, inverted for Down KPIs so that above 1 is
@@ -305,14 +406,17 @@ func ratio(k KPI, actual, reference float64) Number {
 	return Div(actual, reference)
 }
 
+// status judges a progress row; has says there is data to judge (for a
+// partly targeted parent, in the part its target covers).
 func status(k KPI, p Progress, has bool) Status {
 	switch {
 	case !has || !p.Actual.OK:
 		return NoData
-	case !p.Target.OK || p.AnnualTarget.V == 0:
+	case !p.Target.OK:
 		return NoTarget
 	case !p.Expected.OK || (p.Expected.V == 0 && k.Direction == Up):
-		// Nothing is due yet (the first instant of a flow month).
+		// Nothing is due yet (the first instant of a flow month, a target
+		// of 0): anything is on track.
 		return OnTrack
 	case !p.Pace.OK:
 		// Down KPI at zero: nothing could be better.

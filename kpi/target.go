@@ -31,6 +31,11 @@ func (t Target) Validate() error {
 	if t.Year < 1900 || t.Year > 9999 {
 		return fmt.Errorf("year %d out of range", t.Year)
 	}
+	return t.validateValues()
+}
+
+// validateValues checks the figures of a target, whatever its year.
+func (t Target) validateValues() error {
 	if math.IsNaN(t.Annual) || math.IsInf(t.Annual, 0) || t.Annual < 0 {
 		return fmt.Errorf("target %v must be a number ≥ 0", t.Annual)
 	}
@@ -70,27 +75,48 @@ type Plan struct {
 
 // PlanFor phases a target into cumulative month-end targets. Cumulative
 // values are computed directly rather than by adding monthly pieces, so the
-// twelfth month lands exactly on the annual target.
+// twelfth month lands exactly on the annual target. It is total: a profile
+// Validate would reject (not twelve values, negative, adding up to nothing)
+// phases linearly instead of panicking, since one bad stored row must not
+// take the service down.
 func PlanFor(t Target) Plan {
 	p := Plan{Annual: t.Annual, Explicit: true}
-	if t.Profile == nil {
-		for m := 1; m < 12; m++ {
+	total := profileTotal(t.Profile)
+	for m := 1; m < 12; m++ {
+		if total > 0 {
+			p.cum[m] = t.Annual * profileRun(t.Profile, m) / total
+		} else {
 			p.cum[m] = t.Annual * float64(m) / 12
-		}
-	} else {
-		total, run := 0.0, 0.0
-		for _, v := range t.Profile {
-			total += v
-		}
-		for m := 1; m < 12; m++ {
-			run += t.Profile[m-1]
-			if total > 0 {
-				p.cum[m] = t.Annual * run / total
-			}
 		}
 	}
 	p.cum[12] = t.Annual
 	return p
+}
+
+// profileTotal is the sum of a usable profile, 0 for none or an unusable one.
+func profileTotal(profile []float64) float64 {
+	if len(profile) != 12 {
+		return 0
+	}
+	total := 0.0
+	for _, v := range profile {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return 0
+		}
+		total += v
+	}
+	if math.IsInf(total, 0) {
+		return 0
+	}
+	return total
+}
+
+func profileRun(profile []float64, months int) float64 {
+	run := 0.0
+	for _, v := range profile[:months] {
+		run += v
+	}
+	return run
 }
 
 // Cumulative is the target due by the end of month m.
@@ -100,11 +126,25 @@ func (p Plan) Cumulative(m time.Month) float64 { return p.cum[m] }
 func (p Plan) Monthly(m time.Month) float64 { return p.cum[m] - p.cum[m-1] }
 
 // Share is the fraction of the annual target due by instant at, with the
-// current month interpolated by time elapsed in it.
+// current month interpolated by time elapsed in it. A plan of 0 has no
+// fraction of its own; it phases linearly, so a stock target of 0 still
+// falls from the level at the start of the year.
 func (p Plan) Share(period Period, at time.Time) Number {
 	m := period.Month()
+	if p.Annual == 0 {
+		return Some(period.YearElapsed(at))
+	}
 	due := p.cum[m-1] + p.Monthly(m)*period.Elapsed(at)
 	return Div(due, p.Annual)
+}
+
+// CumulativeShare is the fraction of the annual target due by the end of
+// month m (m/12 for a plan of 0).
+func (p Plan) CumulativeShare(m time.Month) float64 {
+	if p.Annual == 0 {
+		return float64(m) / 12
+	}
+	return p.cum[m] / p.Annual
 }
 
 func (p *Plan) add(q Plan) {
@@ -149,24 +189,79 @@ func ResolvePlans(h *Hierarchy, targets []Target) (plans map[string]Plan, unknow
 	return plans, unknown
 }
 
-// ResolveRates gives every region its target rate: its own, else its
-// nearest ancestor's, else the KPI's fixed rate. A zero result means no target.
-func ResolveRates(h *Hierarchy, k KPI, targets []Target) map[string]float64 {
+// ResolveRates gives every region its target rate in one window, from
+// obs, that window's observations rolled up. A region at the KPI's level
+// takes its own rate, else its nearest ancestor's, else the KPI's fixed
+// rate. A region above it takes its own rate, else the mean of its
+// children's rates weighted by their denominators (Σ rateᵢ × denᵢ ÷
+// Σ denᵢ, over the children that have a rate), so that its target weighs
+// each kecamatan as its actual does (with nothing allocated under it, the
+// plain mean). A region with no rate below it takes its nearest ancestor's
+// or the fixed one, as a kecamatan does. A zero
+// result means no target. Targets for unknown regions are ignored here;
+// Evaluate reports them.
+func ResolveRates(h *Hierarchy, k KPI, targets []Target, obs map[string]Observation) map[string]float64 {
 	own := make(map[string]float64, len(targets))
 	for _, t := range targets {
 		if t.Rate > 0 {
 			own[t.Region] = t.Rate
 		}
 	}
-	rates := make(map[string]float64, len(h.Regions()))
-	for _, r := range h.Regions() { // parents first
+	regions := h.Regions()
+	// inherited is the rate a region gets from above: its own, else its
+	// nearest ancestor's, else the fixed one.
+	inherited := make(map[string]float64, len(regions))
+	for _, r := range regions { // parents first
 		switch {
 		case own[r.Code] > 0:
-			rates[r.Code] = own[r.Code]
-		case r.Parent != "" && rates[r.Parent] > 0:
-			rates[r.Code] = rates[r.Parent]
+			inherited[r.Code] = own[r.Code]
+		case r.Parent != "" && inherited[r.Parent] > 0:
+			inherited[r.Code] = inherited[r.Parent]
 		case k.TargetRate > 0:
-			rates[r.Code] = k.TargetRate
+			inherited[r.Code] = k.TargetRate
+		}
+	}
+	type acc struct {
+		weighted, weight float64 // Σ rateᵢ × denᵢ, Σ denᵢ
+		sum              float64 // Σ rateᵢ, for children with nothing allocated
+		n                int
+		rate             float64 // the children's rate while they all agree
+		mixed            bool
+	}
+	rates := make(map[string]float64, len(regions))
+	accs := make(map[string]acc, len(regions))
+	for i := len(regions) - 1; i >= 0; i-- { // children before parents
+		r := regions[i]
+		if r.Level > k.Level {
+			continue
+		}
+		rate, a := inherited[r.Code], accs[r.Code]
+		switch {
+		case r.Level == k.Level:
+			a.weight = obs[r.Code].Denominator
+		case own[r.Code] > 0 || a.n == 0:
+		case !a.mixed:
+			rate = a.rate // exact when every child has the same rate
+		case a.weight > 0:
+			rate = a.weighted / a.weight
+		default:
+			rate = a.sum / float64(a.n)
+		}
+		if rate <= 0 {
+			continue
+		}
+		rates[r.Code] = rate
+		if r.Parent != "" {
+			pa := accs[r.Parent]
+			if pa.n > 0 && pa.rate != rate {
+				pa.mixed = true
+			}
+			pa.rate = rate
+			pa.weighted += rate * a.weight
+			pa.weight += a.weight
+			pa.sum += rate
+			pa.n++
+			accs[r.Parent] = pa
 		}
 	}
 	return rates

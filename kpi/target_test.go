@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -154,11 +155,82 @@ func TestResolvePlans(t *testing.T) {
 
 func TestResolveRates(t *testing.T) {
 	h := testHierarchy(t)
-	k := KPI{ID: "sembako_salur", Kind: KindRate, TargetRate: 0.95}
-	rates := ResolveRates(h, k, []Target{{Region: "32", Rate: 0.9}, {Region: "32.16.06", Rate: 0.97}})
-	for code, want := range map[string]float64{"ID": 0.95, "31.71.01": 0.95, "32": 0.9, "32.16": 0.9, "32.16.07": 0.9, "32.16.06": 0.97} {
-		if rates[code] != want {
-			t.Errorf("rate of %s = %v, want %v", code, rates[code], want)
+	fixed := KPI{ID: "sembako_salur", Kind: KindRate, Level: LevelKecamatan, TargetRate: 0.95}
+	perKecamatan := fixed
+	perKecamatan.TargetRate = 0
+	tests := []struct {
+		name    string
+		k       KPI
+		targets []Target
+		obs     map[string]Observation
+		want    map[string]float64 // absent from want: no target
+	}{
+		{
+			name:    "a kecamatan takes its own rate, else its nearest ancestor's, else the fixed one; with nothing allocated a parent takes its children's plain mean",
+			k:       fixed,
+			targets: []Target{{Region: "32", Rate: 0.9}, {Region: "32.16.06", Rate: 0.97}},
+			// 32.16: (0.97 + 0.9) ÷ 2 = 0.935; ID: (0.95 + 0.9) ÷ 2 = 0.925.
+			want: map[string]float64{"ID": 0.925, "31": 0.95, "31.71": 0.95, "31.71.01": 0.95, "31.71.02": 0.95,
+				"32.75": 0.9, "32.75.01": 0.9, "32": 0.9, "32.16": 0.935, "32.16.07": 0.9, "32.16.06": 0.97},
+		},
+		{
+			name:    "a parent without its own rate takes its children's rates weighted by their denominators",
+			k:       perKecamatan,
+			targets: []Target{{Region: "32.16.06", Rate: 0.9}, {Region: "32.16.07", Rate: 0.8}, {Region: "32.75.01", Rate: 0.99}},
+			obs:     rates("32.16.06", 0, 300, "32.16.07", 0, 100, "32.75.01", 0, 600),
+			// 32.16: (0.9×300 + 0.8×100) ÷ 400 = (270 + 80) ÷ 400 = 0.875
+			// 32: (0.875×400 + 0.99×600) ÷ 1000 = (350 + 594) ÷ 1000 = 0.944
+			want: map[string]float64{"32.16.06": 0.9, "32.16.07": 0.8, "32.16": 0.875, "32.75.01": 0.99, "32.75": 0.99, "32": 0.944, "ID": 0.944},
+		},
+		{
+			name:    "a parent's own rate wins over its children's",
+			k:       perKecamatan,
+			targets: []Target{{Region: "32.16", Rate: 0.5}, {Region: "32.16.06", Rate: 0.9}, {Region: "32.75.01", Rate: 1}},
+			obs:     rates("32.16.06", 0, 100, "32.16.07", 0, 100, "32.75.01", 0, 200),
+			// 32.16.07 inherits 0.5; 32: (0.5×200 + 1×200) ÷ 400 = 0.75
+			want: map[string]float64{"32.16": 0.5, "32.16.07": 0.5, "32.16.06": 0.9, "32.75.01": 1, "32.75": 1, "32": 0.75, "ID": 0.75},
+		},
+		{
+			name:    "children without a rate and children without allocations weigh nothing",
+			k:       perKecamatan,
+			targets: []Target{{Region: "32.16.06", Rate: 0.9}, {Region: "31.71.01", Rate: 0.6}},
+			obs:     rates("32.16.06", 0, 50, "32.16.07", 0, 1000, "31.71.01", 0, 0),
+			// 31.71.01's 0.6 weighs nothing next to 32's 50 allocations,
+			// but stays the target of its ancestors that have nothing else.
+			want: map[string]float64{"32.16.06": 0.9, "32.16": 0.9, "32": 0.9, "ID": 0.9, "31.71.01": 0.6, "31.71": 0.6, "31": 0.6},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			all, _ := RollUp(h, tt.obs)
+			got := ResolveRates(h, tt.k, tt.targets, all)
+			for _, r := range h.Regions() {
+				if r.Level > LevelKecamatan {
+					continue
+				}
+				if w := tt.want[r.Code]; !near(got[r.Code], w) {
+					t.Errorf("rate of %s = %v, want %v", r.Code, got[r.Code], w)
+				}
+			}
+		})
+	}
+}
+
+func TestPlanForNeverPanics(t *testing.T) {
+	// Validate rejects every one of these; PlanFor still must not index
+	// past a short profile, since a bad stored row must not stop serve.
+	for _, profile := range [][]float64{
+		{10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10},
+		{},
+		{10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10},
+		{-10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10},
+		{math.NaN(), 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10},
+	} {
+		p := PlanFor(Target{Annual: 120, Profile: profile})
+		for m := time.January; m <= time.December; m++ {
+			if got := p.Monthly(m); got != 10 {
+				t.Errorf("profile %v: %s target %v, want the linear 10", profile, m, got)
+			}
 		}
 	}
 }
