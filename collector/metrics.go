@@ -106,6 +106,8 @@ var families = func() []family {
 					emit(1, append(labels, string(p.Status))...)
 				})
 			}},
+		progressFamily("pantau_kpi_target_coverage_ratio", "Fraction of the region's regions at the KPI's level that its target covers; attainment, pace and status judge that part only.",
+			func(p *kpi.Progress) kpi.Number { return p.TargetCoverage }),
 		progressFamily("pantau_kpi_target", "Target for the window: the month's amount (flow), the level due at month end (stock), the annual target (window=year), or the target rate.",
 			func(p *kpi.Progress) kpi.Number { return p.Target }),
 		{name: "pantau_query_last_success_timestamp_seconds", help: "When the KPI's queries last all succeeded (Unix time).",

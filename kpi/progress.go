@@ -290,7 +290,7 @@ func countProgress(p *Progress, k KPI, period Period, at time.Time, plan Plan, h
 		// the regions the target covers.
 		p.Expected = Some(start + (plan.Annual-start)*share)
 		if p.Window == WindowMonth {
-			p.Target = Some(start + (plan.Annual-start)*plan.CumulativeShare(mo))
+			p.Target = Some(start + plan.dueBy(mo, start))
 		} else {
 			p.Target = Some(plan.Annual)
 		}

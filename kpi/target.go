@@ -138,13 +138,13 @@ func (p Plan) Share(period Period, at time.Time) Number {
 	return Div(due, p.Annual)
 }
 
-// CumulativeShare is the fraction of the annual target due by the end of
-// month m (m/12 for a plan of 0).
-func (p Plan) CumulativeShare(m time.Month) float64 {
+// dueBy is how much of the way from start to the annual target is due by
+// the end of month m (a plan of 0 falls linearly).
+func (p Plan) dueBy(m time.Month, start float64) float64 {
 	if p.Annual == 0 {
-		return float64(m) / 12
+		return -start * float64(m) / 12
 	}
-	return p.cum[m] / p.Annual
+	return (p.Annual - start) * p.cum[m] / p.Annual
 }
 
 func (p *Plan) add(q Plan) {
