@@ -114,6 +114,11 @@ func (r targetRow) target() (kpi.Target, error) {
 		return kpi.Target{}, fmt.Errorf("store: target %s %s %d: %w", r.KPI, r.Region, r.Year, err)
 	}
 	t.Profile = p
+	// The schema refuses bad profiles since migration 4; a row written
+	// around it must still not reach the phasing.
+	if err := t.Validate(); err != nil {
+		return kpi.Target{}, fmt.Errorf("store: target %s %s %d: %w; correct it with pantau targets import", r.KPI, r.Region, r.Year, err)
+	}
 	return t, nil
 }
 

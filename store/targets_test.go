@@ -348,3 +348,65 @@ func TestTargets(t *testing.T) {
 		}},
 	})
 }
+
+func TestStoredProfilesAreTwelveMonths(t *testing.T) {
+	ctx := context.Background()
+	insert := "INSERT INTO targets (kpi, region_code, year, annual, profile, updated_at, updated_by) VALUES ('kube_jasa', '31', 2026, 55, ?, '2026-10-01T00:00:00.000Z', 'sql')"
+	runStoreTests(t, []storeTest{
+		{"the schema refuses a profile that is not twelve numbers ≥ 0 and accepts one that is", func(t *testing.T, s *Store) {
+			for _, bad := range []string{"[5,5,5,5,5,5,5,5,5,5,5]", "[5,5,5,5,5,5,5,5,5,5,5,5,5]", "[]", "{}", "5",
+				`[5,5,5,5,5,5,5,5,5,5,5,"x"]`, "[-5,5,5,5,5,5,5,5,5,5,5,20]"} {
+				if _, err := s.db.ExecContext(ctx, s.rebind(insert), bad); err == nil {
+					t.Errorf("profile %s was stored", bad)
+				}
+			}
+			if _, err := s.db.ExecContext(ctx, s.rebind(insert), "[5,5,5,5,5,5,5,5,5,5,5,0]"); err != nil {
+				t.Errorf("a profile of twelve numbers: %v", err)
+			}
+			upd := "UPDATE targets SET profile = ? WHERE kpi = 'kube_jasa'"
+			if _, err := s.db.ExecContext(ctx, s.rebind(upd), "[5,5]"); err == nil {
+				t.Error("an update to a profile of two values was stored")
+			}
+		}},
+		{"a profile written around the schema is refused on read with the target named", func(t *testing.T, s *Store) {
+			drop := map[string]string{
+				"sqlite":   "DROP TRIGGER targets_profile_insert",
+				"postgres": "ALTER TABLE targets DROP CONSTRAINT targets_profile_twelve_months",
+			}[s.d.name]
+			if _, err := s.db.ExecContext(ctx, drop); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.db.ExecContext(ctx, s.rebind(insert), "[5,5,5,5,5,5,5,5,5,5,5]"); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.Targets(ctx, 2026)
+			if err == nil || !strings.Contains(err.Error(), "kube_jasa 31 2026: monthly profile has 11 values, want 12") {
+				t.Errorf("Targets: err = %v, want the eleven-value profile of kube_jasa 31 2026 named", err)
+			}
+		}},
+	})
+	t.Run("migrating a store that holds a bad profile fails and keeps the row", func(t *testing.T) {
+		for _, driver := range drivers {
+			t.Run(driver, func(t *testing.T) {
+				s := openEmpty(t, driver)
+				p, err := s.provider()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := p.UpTo(ctx, 3); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.db.ExecContext(ctx, s.rebind(insert), "[5,5]"); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Migrate(ctx); err == nil {
+					t.Error("Migrate succeeded over a profile of two values")
+				}
+				var n int
+				if err := s.db.GetContext(ctx, &n, "SELECT COUNT(*) FROM targets"); err != nil || n != 1 {
+					t.Errorf("%d targets after the failed migration (%v), want the 1 row kept", n, err)
+				}
+			})
+		}
+	})
+}

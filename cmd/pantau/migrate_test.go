@@ -84,19 +84,19 @@ func TestMigrate(t *testing.T) {
 		t.Parallel()
 		onEachStore(t, func(t *testing.T, ts testStore) {
 			out, _ := mustRun(t, exitOK, append([]string{"migrate", "--status"}, ts.flags()...)...)
-			if want := ts.driver + " store at migration 0; this pantau knows up to 3: 3 migrations pending (1 to 3); run: pantau migrate\n"; out != want {
+			if want := ts.driver + " store at migration 0; this pantau knows up to 4: 4 migrations pending (1 to 4); run: pantau migrate\n"; out != want {
 				t.Errorf("status before:\n got %q\nwant %q", out, want)
 			}
 			out, _ = mustRun(t, exitOK, append([]string{"migrate"}, ts.flags()...)...)
-			if want := "applied migrations 1, 2, 3: " + ts.driver + " store now at migration 3, the latest\n"; out != want {
+			if want := "applied migrations 1, 2, 3, 4: " + ts.driver + " store now at migration 4, the latest\n"; out != want {
 				t.Errorf("first migrate:\n got %q\nwant %q", out, want)
 			}
 			out, _ = mustRun(t, exitOK, append([]string{"migrate"}, ts.flags()...)...)
-			if want := "nothing to apply: " + ts.driver + " store at migration 3, the latest\n"; out != want {
+			if want := "nothing to apply: " + ts.driver + " store at migration 4, the latest\n"; out != want {
 				t.Errorf("second migrate:\n got %q\nwant %q", out, want)
 			}
 			out, _ = mustRun(t, exitOK, append([]string{"migrate", "--status"}, ts.flags()...)...)
-			if want := ts.driver + " store at migration 3, the latest this pantau knows: up to date\n"; out != want {
+			if want := ts.driver + " store at migration 4, the latest this pantau knows: up to date\n"; out != want {
 				t.Errorf("status after:\n got %q\nwant %q", out, want)
 			}
 		})
@@ -106,7 +106,7 @@ func TestMigrate(t *testing.T) {
 		onEachStore(t, func(t *testing.T, ts testStore) {
 			mustRun(t, exitOK, append([]string{"migrate"}, ts.flags()...)...)
 			ts.exec(t, "INSERT INTO goose_db_version (version_id, is_applied) VALUES (999, TRUE)")
-			const want = "store: database is at migration 999 but this pantau knows only up to 3; upgrade pantau or use the matching version\n"
+			const want = "store: database is at migration 999 but this pantau knows only up to 4; upgrade pantau or use the matching version\n"
 			for _, args := range [][]string{
 				{"migrate"},
 				{"migrate", "--status"},
@@ -147,7 +147,7 @@ func TestStoreDSNDefaults(t *testing.T) {
 	other := filepath.Join(dir, "other.db")
 	t.Setenv(storeDSNEnv, other)
 	out, _ := mustRun(t, exitOK, "migrate")
-	if !strings.HasPrefix(out, "applied migrations 1, 2, 3") {
+	if !strings.HasPrefix(out, "applied migrations 1, 2, 3, 4") {
 		t.Errorf("migrate with %s set: %q", storeDSNEnv, out)
 	}
 	if _, err := os.Stat(other); err != nil {
