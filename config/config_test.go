@@ -92,7 +92,7 @@ kpis:
     query: SELECT kode AS region_code, 1 AS value FROM ewarong
 `,
 			want: []string{
-				`9:5: unknown key "description" in kpi ewarong_aktif; the keys are id, name, unit, kind, accumulation, direction, source, level, query, target, rate_builds_up and thresholds`,
+				`9:5: unknown key "description" in kpi ewarong_aktif; the keys are id, name, unit, kind, accumulation, direction, source, level, query, target, rate_builds_up, share and thresholds`,
 			},
 		},
 		{
@@ -547,6 +547,22 @@ kpis:
 			want: []string{`10:5: rate KPI kpm_per_ewarong: rate_builds_up is only for direction up`},
 		},
 		{
+			name: "only a rate KPI can be a share, and a share cannot aim above 1",
+			src: `
+sources:
+  dinsos: {driver: postgres, dsn_env: PANTAU_SOURCE_DINSOS_DSN}
+kpis:
+  - {id: a, name: A, kind: count, accumulation: flow, source: dinsos, share: true, query: "SELECT x AS region_code, y AS value FROM t"}
+  - {id: b, name: B, kind: rate, source: dinsos, share: true, target: {rate: 95}, query: "SELECT x AS region_code, n AS numerator, d AS denominator FROM t"}
+  - {id: c, name: C, kind: rate, source: dinsos, share: ya, query: "SELECT x AS region_code, n AS numerator, d AS denominator FROM t"}
+`,
+			want: []string{
+				`4:71: count KPI a: share is only for rate KPIs whose numerator is part of the denominator; remove it`,
+				`5:78: rate KPI b: a share cannot aim above 1; write the target rate like 0.95 for 95 %, or remove share: true if the rate is a ratio without a ceiling (like KPM per e-Warong)`,
+				`6:57: rate KPI c: share: "ya" is not true or false`,
+			},
+		},
+		{
 			name: "a rate target must be a positive rate in a mapping",
 			src: `
 sources:
@@ -740,15 +756,16 @@ func TestExampleSpecLoads(t *testing.T) {
 		dir     kpi.Direction
 		target  float64
 		buildUp bool
+		share   bool
 		unit    string
 	}
 	wants := []want{
-		{"ewarong_aktif", kpi.KindCount, kpi.Stock, kpi.Up, 0, false, "e-Warong"},
-		{"kube_jasa", kpi.KindCount, kpi.Flow, kpi.Up, 0, false, "KUBE"},
-		{"sembako_salur", kpi.KindRate, kpi.Flow, kpi.Up, 0.95, true, ""},
-		{"pkh_salur", kpi.KindRate, kpi.Flow, kpi.Up, 0.95, false, ""},
-		{"kpm_per_ewarong", kpi.KindRate, kpi.Stock, kpi.Down, 400, false, "KPM"},
-		{"pkh_graduasi", kpi.KindCount, kpi.Flow, kpi.Up, 0, false, "KPM"},
+		{"ewarong_aktif", kpi.KindCount, kpi.Stock, kpi.Up, 0, false, false, "e-Warong"},
+		{"kube_jasa", kpi.KindCount, kpi.Flow, kpi.Up, 0, false, false, "KUBE"},
+		{"sembako_salur", kpi.KindRate, kpi.Flow, kpi.Up, 0.95, true, true, ""},
+		{"pkh_salur", kpi.KindRate, kpi.Flow, kpi.Up, 0.95, false, true, ""},
+		{"kpm_per_ewarong", kpi.KindRate, kpi.Stock, kpi.Down, 400, false, false, "KPM"},
+		{"pkh_graduasi", kpi.KindCount, kpi.Flow, kpi.Up, 0, false, false, "KPM"},
 	}
 	if len(spec.KPIs) != len(wants) {
 		t.Fatalf("%d KPIs, want %d", len(spec.KPIs), len(wants))
@@ -756,7 +773,7 @@ func TestExampleSpecLoads(t *testing.T) {
 	for i, w := range wants {
 		k := spec.KPIs[i]
 		if k.ID != w.id || k.Kind != w.kind || k.Accumulation != w.acc || k.Direction != w.dir ||
-			k.TargetRate != w.target || k.RateBuildsUp != w.buildUp || k.Unit != w.unit {
+			k.TargetRate != w.target || k.RateBuildsUp != w.buildUp || k.Share != w.share || k.Unit != w.unit {
 			t.Errorf("KPI %d = %+v, want %+v", i, k.KPI, w)
 		}
 		if k.Level != kpi.LevelKecamatan || k.Source != "dinsos" || k.Name == "" || k.Line == 0 {

@@ -43,7 +43,7 @@ func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 var (
 	specKeys      = []string{"timezone", "refresh", "sources", "kpis"}
 	sourceKeys    = []string{"driver", "dsn_env", "timeout", "max_concurrent", "current_month"}
-	kpiKeys       = []string{"id", "name", "unit", "kind", "accumulation", "direction", "source", "level", "query", "target", "rate_builds_up", "thresholds"}
+	kpiKeys       = []string{"id", "name", "unit", "kind", "accumulation", "direction", "source", "level", "query", "target", "rate_builds_up", "share", "thresholds"}
 	targetKeys    = []string{"rate"}
 	thresholdKeys = []string{"on_track", "at_risk"}
 )
@@ -779,6 +779,16 @@ func (d *decoder) target(fs *fieldSet, k *KPI, label string, kindOK bool) {
 			k.RateBuildsUp = b
 		}
 	}
+	// share: true says the numerator is part of the denominator (KPM paid
+	// of KPM allocated), so rates, targets and forecasts stop at 1; a ratio
+	// of two different things (KPM per e-Warong) leaves it out.
+	if v, ok := fs.value("share"); ok {
+		if k.Kind == kpi.KindCount {
+			d.errorf(fs.where("share"), "%s: share is only for rate KPIs whose numerator is part of the denominator; remove it", label)
+		} else if b, ok := d.boolean(v, label+": share"); ok {
+			k.Share = b
+		}
+	}
 	v, ok := fs.value("target")
 	if !ok {
 		return
@@ -807,6 +817,10 @@ func (d *decoder) target(fs *fieldSet, k *KPI, label string, kindOK bool) {
 	}
 	if !(r > 0) || r > 1e15 {
 		d.errorf(rv, "%s: target rate must be greater than 0, like 0.95 for 95 %%; to take targets from the store instead, remove target", label)
+		return
+	}
+	if k.Share && r > 1 {
+		d.errorf(rv, "%s: a share cannot aim above 1; write the target rate like 0.95 for 95 %%, or remove share: true if the rate is a ratio without a ceiling (like KPM per e-Warong)", label)
 		return
 	}
 	if kindOK {

@@ -265,9 +265,13 @@ func (v *validator) row(r *Row) (kpi.Target, bool) {
 }
 
 // isShare reports whether a rate KPI's targets are shares of at most 1
-// (95 % distributed) rather than ratios like KPM per e-Warong: its fixed
-// target rate is at most 1, or, without one, higher is better.
+// (95 % distributed) rather than ratios like KPM per e-Warong: the spec
+// says share: true, or its fixed target rate is at most 1, or, without
+// one, higher is better.
 func isShare(k kpi.KPI) bool {
+	if k.Share {
+		return true
+	}
 	if k.TargetRate > 0 {
 		return k.TargetRate <= 1
 	}
