@@ -353,8 +353,46 @@ func printSummary(w io.Writer, s *collector.Snapshot) int {
 			orDash(strings.Join(parts, ", ")), orDash(strings.Join(rejected, ", ")), errText)
 	}
 	tw.Flush()
+	printRejectedTargets(w, s)
 	fmt.Fprintf(w, "\n%d series, refreshed in %s at %s\n", s.Series(), s.Duration.Round(time.Millisecond), s.At.Format(time.RFC3339))
 	return code
+}
+
+// rejectedTargetText says what each reason of pantau_targets_rejected_total means.
+var rejectedTargetText = map[string]string{
+	kpi.RejectUnknownRegion: "for regions not in the region master",
+	kpi.RejectInvalidTarget: "invalid",
+}
+
+// printRejectedTargets lists per KPI and reason the targets the refresh
+// could not use, with a few examples: a target for a code missing from the
+// region master would otherwise count for nothing without a word.
+func printRejectedTargets(w io.Writer, s *collector.Snapshot) {
+	header := "\nTargets not used (pantau_targets_rejected_total):\n"
+	for _, st := range s.KPIs {
+		for _, reason := range kpi.TargetRejectReasons {
+			var n int
+			var examples []string
+			for _, r := range st.RejectedTargets {
+				if r.Reason != reason {
+					continue
+				}
+				if n++; n <= 3 && reason == kpi.RejectUnknownRegion {
+					examples = append(examples, r.Region)
+				} else if n <= 3 {
+					examples = append(examples, r.Region+" ("+r.Detail+")")
+				}
+			}
+			if n == 0 {
+				continue
+			}
+			if n > 3 {
+				examples = append(examples, "…")
+			}
+			fmt.Fprintf(w, "%s  %s: %d %s: %s\n", header, st.Def.ID, n, rejectedTargetText[reason], strings.Join(examples, ", "))
+			header = ""
+		}
+	}
 }
 
 func orDash(s string) string {

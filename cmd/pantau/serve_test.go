@@ -21,7 +21,9 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/pantau-id/pantau/examples"
+	"github.com/pantau-id/pantau/kpi"
 	"github.com/pantau-id/pantau/source/sourcetest"
+	"github.com/pantau-id/pantau/store"
 )
 
 // dsnEnv is the variable examples/dinsos.yaml reads its source DSN from.
@@ -653,5 +655,40 @@ func TestServeStopsGracefullyOnSIGTERM(t *testing.T) {
 	}
 	if log := p.log.String(); !strings.Contains(log, `msg="shutting down"`) {
 		t.Errorf("log lacks shutting down:\n%s", log)
+	}
+}
+
+func TestServeOnceNamesTargetsItCannotUse(t *testing.T) {
+	sqliteSource(t)
+	spec := exampleSpec(t, "sqlite", "5m")
+	ts := migrated(t, newTestStore(t, "sqlite"))
+	year := time.Now().In(jakarta).Year()
+	ctx := context.Background()
+	st, err := store.Open(ctx, ts.driver, ts.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Well-formed codes the region master does not have: a count target
+	// and a rate target, reported alike.
+	changes, _, err := st.PlanChanges(ctx, []kpi.Target{
+		{KPI: "ewarong_aktif", Region: "32.99", Year: year, Annual: 5},
+		{KPI: "sembako_salur", Region: "32.16.99", Year: year, Rate: 0.9},
+	})
+	if err == nil {
+		_, err = st.ApplyTargets(ctx, changes, "test", "codes not in the master")
+	}
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _ := mustRun(t, exitOK, append([]string{"serve", "--config", spec, "--once", "--region", "32", "--store"}, ts.flags()...)...)
+	for _, want := range []string{
+		"\nTargets not used (pantau_targets_rejected_total):\n",
+		"\n  ewarong_aktif: 1 for regions not in the region master: 32.99\n",
+		"\n  sembako_salur: 1 for regions not in the region master: 32.16.99\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
 	}
 }
