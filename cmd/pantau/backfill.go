@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/history"
@@ -69,7 +68,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail(fmt.Errorf("%v\nfix the spec above (pantau check %s lists every problem)", err, cfg.config))
 	}
-	now := time.Now()
+	now := clockOf(ctx)()
 	from, err := kpi.ParsePeriod(cfg.from, spec.Location)
 	if err != nil {
 		return fail(fmt.Errorf("--from: %v", err))

@@ -49,6 +49,7 @@ type demoConfig struct {
 	scale                                float64
 	seed                                 uint64
 	regenerate                           bool
+	at                                   atFlag
 }
 
 func demoFlags(fs *flag.FlagSet) *demoConfig {
@@ -60,6 +61,7 @@ func demoFlags(fs *flag.FlagSet) *demoConfig {
 	fs.BoolVar(&c.regenerate, "regenerate", false, "generate the data again even if it is up to date")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	c.at.register(fs, "data up to that day, progress as of that instant")
 	return c
 }
 
@@ -113,7 +115,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer ln.Close()
 
-	now := time.Now()
+	ctx = cfg.at.clock(ctx)
+	now := clockOf(ctx)()
 	regions, err := wilayah.Load()
 	if err != nil {
 		return fail(err)

@@ -162,13 +162,11 @@ func bannerCounts(t *testing.T, log string) (created, updated, unchanged int) {
 	return created, updated, unchanged
 }
 
-// sameJakartaDay skips the test when the Jakarta day (and so the demo's
-// data) changed since then.
-func sameJakartaDay(t *testing.T, then time.Time) {
-	t.Helper()
-	if now := time.Now().In(jakarta); now.Format(time.DateOnly) != then.In(jakarta).Format(time.DateOnly) {
-		t.Skip("the Jakarta day changed during the test, and with it the demo's data")
-	}
+// noonToday is noon of the current Jakarta day. A demo started --at it
+// keeps that day, and so its data and targets, however long the test runs.
+func noonToday() time.Time {
+	y, m, d := time.Now().In(jakarta).Date()
+	return time.Date(y, m, d, 12, 0, 0, 0, jakarta)
 }
 
 // TestDemo runs "pantau demo" from the built binary, as a user would: no
@@ -178,8 +176,9 @@ func TestDemo(t *testing.T) {
 
 	t.Run("serves DKI Jakarta's targets, reuses its data on the next start and regenerates on request", func(t *testing.T) {
 		dir := t.TempDir()
-		now := time.Now().In(jakarta)
-		p := startDemo(t, bin, dir)
+		now := noonToday()
+		pin := []string{"--at", now.Format(time.RFC3339)}
+		p := startDemo(t, bin, dir, pin...)
 		log := p.log.String()
 		for _, want := range []string{
 			"Generating synthetic data for ",
@@ -197,7 +196,6 @@ func TestDemo(t *testing.T) {
 			t.Errorf("first start wrote targets %d created, %d updated, %d unchanged; want all created", created, updated, unchanged)
 		}
 		waitReady(t, p)
-		sameJakartaDay(t, now)
 		start := dkiEwarongStart(t, dir, now.Year())
 		if start <= 0 || start >= 70 {
 			t.Errorf("DKI Jakarta has %v e-Warong on 1 January; the demo's target 70 should lie above a positive start", start)
@@ -209,7 +207,7 @@ func TestDemo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p = startDemo(t, bin, dir)
+		p = startDemo(t, bin, dir, pin...)
 		log = p.log.String()
 		if want := "Reusing the synthetic data in " + filepath.Join(dir, "dinsos-demo.db") + "\n"; !strings.Contains(log, want) || strings.Contains(log, "Generating") {
 			t.Errorf("second start: output lacks %q or generates again:\n%s", want, log)
@@ -218,13 +216,12 @@ func TestDemo(t *testing.T) {
 			t.Errorf("second start: targets %d created, %d updated, %d unchanged; want 0, 0, %d", c, u, n, created)
 		}
 		waitReady(t, p)
-		sameJakartaDay(t, now)
 		if again := checkDKITargets(t, p, start, now.Month()); fmt.Sprint(again) != fmt.Sprint(first) {
 			t.Errorf("second start: DKI Jakarta's targets %v, first start %v", again, first)
 		}
 		stopProcess(t, p)
 
-		p = startDemo(t, bin, dir, "--regenerate")
+		p = startDemo(t, bin, dir, append(pin, "--regenerate")...)
 		log = p.log.String()
 		if !regexp.MustCompile(`Generating synthetic data for \d+ kecamatan \(seed 1, scale 0\.05\)\.\.\.\nDone in `).MatchString(log) || strings.Contains(log, "Reusing") {
 			t.Errorf("--regenerate: output does not show the data generated again:\n%s", log)
@@ -242,9 +239,9 @@ func TestDemo(t *testing.T) {
 
 	t.Run("closes the previous month into the store's monthly history after its first refresh", func(t *testing.T) {
 		dir := t.TempDir()
-		now := time.Now().In(jakarta)
+		now := noonToday()
 		prev := kpi.PeriodAt(now, jakarta).Prev()
-		p := startDemo(t, bin, dir)
+		p := startDemo(t, bin, dir, "--at", now.Format(time.RFC3339))
 		closed := regexp.MustCompile(`msg="month closed into history" period=(\S+) rows=(\d+)`)
 		var m []string
 		waitFor(t, 30*time.Second, "the log to say the month was closed into history", func() bool {
@@ -256,9 +253,6 @@ func TestDemo(t *testing.T) {
 			m = closed.FindStringSubmatch(p.log.String())
 			return m != nil
 		})
-		if kpi.PeriodAt(time.Now(), jakarta).Prev() != prev {
-			t.Skip("the Jakarta month changed during the test")
-		}
 		if m[1] != prev.String() {
 			t.Errorf("closed %s into history, want the previous month %s", m[1], prev)
 		}

@@ -10,15 +10,26 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // pantau runs the command line the way main does and captures its output.
 func pantau(args ...string) (stdout, stderr string, code int) {
+	return pantauIn(context.Background(), args...)
+}
+
+func pantauIn(ctx context.Context, args ...string) (stdout, stderr string, code int) {
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, &out, &errOut)
+	code = run(ctx, args, &out, &errOut)
 	return out.String(), errOut.String(), code
+}
+
+// at is a context whose clock stands still at t: a command run in it sees
+// the same Jakarta day, month and year however long the test takes.
+func at(t time.Time) context.Context {
+	return withClock(context.Background(), func() time.Time { return t })
 }
 
 // TestCheckGolden runs "pantau check" on every spec in testdata/check and

@@ -71,7 +71,13 @@ func onEachStore(t *testing.T, fn func(t *testing.T, ts testStore)) {
 // mustRun runs pantau and fails the test unless it exits with want.
 func mustRun(t *testing.T, want int, args ...string) (stdout, stderr string) {
 	t.Helper()
-	stdout, stderr, code := pantau(args...)
+	return mustRunIn(t, context.Background(), want, args...)
+}
+
+// mustRunIn is mustRun with ctx, whose clock the command reads (see at).
+func mustRunIn(t *testing.T, ctx context.Context, want int, args ...string) (stdout, stderr string) {
+	t.Helper()
+	stdout, stderr, code := pantauIn(ctx, args...)
 	if code != want {
 		t.Fatalf("pantau %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, stdout, stderr)
 	}

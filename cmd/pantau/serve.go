@@ -69,6 +69,7 @@ type serveConfig struct {
 	once                                        bool
 	store                                       storeFlags
 	useStore                                    bool
+	at                                          atFlag
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
@@ -81,6 +82,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.StringVar(&serveCfg.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.BoolVar(&serveCfg.useStore, "store", false, "read targets from pantau's store and write closed months to its history (see --store-driver, --store-dsn)")
 	serveCfg.store.register(fs)
+	serveCfg.at.register(fs, "to replay a day or pin one in tests, never for a live deployment")
 	return serveCfg
 }
 
@@ -96,6 +98,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "pantau serve: name the KPI spec with --config FILE, like: pantau serve --config examples/dinsos.yaml")
 		return exitUsage
 	}
+	ctx = cfg.at.clock(ctx)
 	log, err := newLogger(stderr, cfg.logFormat, cfg.logLevel)
 	if err != nil {
 		fmt.Fprintf(stderr, "pantau serve: %v\n", err)
@@ -197,7 +200,7 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 		rt.sources = append(rt.sources, s)
 		queriers[name] = s
 	}
-	opts := collector.Options{Spec: spec, Regions: regions, Scope: region, Sources: queriers, Logger: log, Version: buildVersion()}
+	opts := collector.Options{Spec: spec, Regions: regions, Scope: region, Sources: queriers, Logger: log, Version: buildVersion(), Now: clockOf(ctx)}
 	if st != nil {
 		opts.Targets = st
 		opts.AfterRefresh = func(ctx context.Context, s *collector.Snapshot) {
