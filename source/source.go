@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,17 +15,20 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
+
+	"github.com/pantau-id/pantau/sqlcheck"
 )
 
-// The drivers a source can use.
+// The drivers a source can use (named in sqlcheck, which checks queries
+// without linking the drivers).
 const (
-	DriverPostgres = "postgres" // PostgreSQL, through github.com/lib/pq
-	DriverMySQL    = "mysql"    // MySQL and MariaDB, through github.com/go-sql-driver/mysql
-	DriverSQLite   = "sqlite"   // SQLite, through modernc.org/sqlite (pure Go)
+	DriverPostgres = sqlcheck.DriverPostgres // PostgreSQL, through github.com/lib/pq
+	DriverMySQL    = sqlcheck.DriverMySQL    // MySQL and MariaDB, through github.com/go-sql-driver/mysql
+	DriverSQLite   = sqlcheck.DriverSQLite   // SQLite, through modernc.org/sqlite (pure Go)
 )
 
 // Drivers lists the supported driver names.
-func Drivers() []string { return []string{DriverPostgres, DriverMySQL, DriverSQLite} }
+func Drivers() []string { return sqlcheck.Drivers() }
 
 // Defaults for the Config fields left zero.
 const (
@@ -62,7 +66,6 @@ type Config struct {
 // Source is an open source database. It is safe for concurrent use.
 type Source struct {
 	cfg     Config
-	dialect dialect
 	db      *sqlx.DB
 	slots   chan struct{}
 	running atomic.Int64 // queries holding a slot, for tests
@@ -106,9 +109,8 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 	fail := func(format string, args ...any) (*Source, error) {
 		return nil, &Error{Source: cfg.Name, Driver: cfg.Driver, Err: fmt.Errorf(format, args...)}
 	}
-	d, ok := dialects[cfg.Driver]
 	switch {
-	case !ok:
+	case !slices.Contains(Drivers(), cfg.Driver):
 		return fail("unknown driver %q; use one of %s", cfg.Driver, strings.Join(Drivers(), ", "))
 	case cfg.DSN == "":
 		return fail("no DSN")
@@ -130,10 +132,9 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 	db.SetConnMaxIdleTime(ConnMaxIdleTime)
 	db.SetConnMaxLifetime(ConnMaxLifetime)
 	s := &Source{
-		cfg:     cfg,
-		dialect: d,
-		db:      db,
-		slots:   make(chan struct{}, cfg.MaxConcurrent),
+		cfg:   cfg,
+		db:    db,
+		slots: make(chan struct{}, cfg.MaxConcurrent),
 	}
 	s.mysqlTimeoutVar.Store(mysqlTimeoutUnknown)
 	return s, nil
@@ -173,11 +174,11 @@ func (s *Source) Stats() sql.DBStats { return s.db.Stats() }
 // runs the query within Config.Timeout inside a READ ONLY transaction that
 // is rolled back.
 func (s *Source) Query(ctx context.Context, query string, p Params) (Result, error) {
-	q, err := s.dialect.prepare(query)
+	q, err := sqlcheck.Prepare(s.cfg.Driver, query)
 	if err != nil {
 		return Result{}, s.wrap(err)
 	}
-	args, err := q.args(p)
+	args, err := p.args(q.Names)
 	if err != nil {
 		return Result{}, s.wrap(err)
 	}
@@ -198,7 +199,7 @@ func (s *Source) Query(ctx context.Context, query string, p Params) (Result, err
 
 	qctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	res, err := s.run(qctx, q.sql, args)
+	res, err := s.run(qctx, q.SQL, args)
 	if err == nil {
 		return res, nil
 	}

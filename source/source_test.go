@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pantau-id/pantau/source/sourcetest"
+	"github.com/pantau-id/pantau/sqlcheck"
 )
 
 func TestOpen(t *testing.T) {
@@ -134,10 +135,10 @@ func TestUnknownParameterIsAnError(t *testing.T) {
 			t.Parallel()
 			s, _ := testSource(t, driver, Config{}, penyaluran...)
 			_, err := s.Query(context.Background(), "SELECT count(*) FROM penyaluran WHERE tanggal < :akhir_periode", march2026)
-			if !errors.Is(err, ErrUnknownParameter) {
+			if !errors.Is(err, sqlcheck.ErrUnknownParameter) {
 				t.Fatalf("err = %v, want ErrUnknownParameter", err)
 			}
-			want := "source dinsos (" + driver + "): unknown parameter :akhir_periode (line 1)"
+			want := "source dinsos (" + driver + "): unknown parameter (query line 1): :akhir_periode;"
 			if !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("err = %q, want it to start with %q", err, want)
 			}
@@ -252,7 +253,7 @@ func TestWritesAreRejected(t *testing.T) {
 			for _, w := range writes {
 				t.Run(w.name+" is refused before it reaches the database", func(t *testing.T) {
 					_, err := s.Query(context.Background(), w.query, march2026)
-					if !errors.Is(err, ErrNotReadOnly) {
+					if !errors.Is(err, sqlcheck.ErrNotReadOnly) {
 						t.Errorf("err = %v, want ErrNotReadOnly", err)
 					}
 				})
