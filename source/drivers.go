@@ -15,6 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // openDB builds the pool for a driver, with the connect timeout and the
@@ -124,6 +125,24 @@ func isServerTimeout(err error) bool {
 	}
 	// MariaDB ER_STATEMENT_TIMEOUT, MySQL ER_QUERY_TIMEOUT.
 	return isMySQLError(err, 1969) || isMySQLError(err, 3024)
+}
+
+// isReadOnlyError reports whether err is the database refusing a write
+// inside the read-only transaction: PostgreSQL's 25006
+// (read_only_sql_transaction), MySQL/MariaDB's 1792
+// (ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION), and SQLite's SQLITE_READONLY
+// (query_only) and SQLITE_AUTH (sqliteReadOnly's authorizer).
+func isReadOnlyError(err error) bool {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return pe.Code == "25006"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff // the primary code of an extended one
+		return c == sqlite3.SQLITE_READONLY || c == sqlite3.SQLITE_AUTH
+	}
+	return isMySQLError(err, 1792)
 }
 
 // sqliteConnector: modernc.org/sqlite ignores TxOptions.ReadOnly (it sends

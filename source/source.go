@@ -88,8 +88,14 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// ErrTooManyRows: a query returned more rows than Config.MaxRows.
-var ErrTooManyRows = errors.New("too many rows")
+var (
+	// ErrTooManyRows: a query returned more rows than Config.MaxRows.
+	ErrTooManyRows = errors.New("too many rows")
+	// ErrWrites: the database refused the query because it tried to write
+	// in the read-only transaction (a write sqlcheck cannot see, such as a
+	// function that writes).
+	ErrWrites = errors.New("this query tries to write")
+)
 
 // Open prepares a source. It checks the configuration but does not connect:
 // a source that is down now must not stop pantau from starting, and every
@@ -281,8 +287,11 @@ func (s *Source) run(ctx context.Context, query string, args []any) (Result, err
 
 // queryError describes an error from running a query or reading its rows.
 func queryError(err error) error {
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) {
+	switch {
+	case errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn):
 		return fmt.Errorf("query: the connection was lost (server restarted, or the backend was killed): %w", err)
+	case isReadOnlyError(err):
+		return fmt.Errorf("query: %w; pantau runs every query in a read-only transaction, and a source query may only read: %w", ErrWrites, err)
 	}
 	return fmt.Errorf("query: %w", err)
 }

@@ -11,6 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/pantau-id/pantau/source/sourcetest"
 	"github.com/pantau-id/pantau/sqlcheck"
 )
@@ -258,7 +263,7 @@ func TestWritesAreRejected(t *testing.T) {
 					}
 				})
 				// Past that check, the read-only transaction itself must
-				// refuse the write.
+				// refuse the write, with the driver's read-only error.
 				t.Run(w.name+" is refused by the read-only transaction", func(t *testing.T) {
 					if driver == DriverMySQL && strings.HasPrefix(w.query, "CREATE") {
 						// MySQL and MariaDB commit implicitly before DDL, so
@@ -267,10 +272,8 @@ func TestWritesAreRejected(t *testing.T) {
 						t.Skip("MySQL/MariaDB DDL escapes READ ONLY through an implicit commit")
 					}
 					_, err := s.run(context.Background(), w.query, nil)
-					if err == nil {
-						t.Fatalf("the write succeeded")
-					}
-					t.Logf("%s: %v", driver, err)
+					assertReadOnlyError(t, driver, err)
+					unchanged(t, s)
 				})
 			}
 			t.Run("a SELECT calling a function that writes is refused", func(t *testing.T) {
@@ -285,13 +288,36 @@ func TestWritesAreRejected(t *testing.T) {
 				}
 				sourcetest.Exec(t, driver, dsn, fn)
 				_, err := s.Query(context.Background(), "SELECT hapus() AS x", march2026)
-				if err == nil || !strings.Contains(strings.ToLower(err.Error()), "read only transaction") && !strings.Contains(err.Error(), "read-only transaction") {
-					t.Errorf("err = %v, want a read-only transaction error", err)
+				assertReadOnlyError(t, driver, err)
+				if !strings.Contains(err.Error(), "this query tries to write") {
+					t.Errorf("err = %q, want it to say the query tries to write", err)
 				}
-				t.Logf("%s: %v", driver, err)
+				unchanged(t, s)
 			})
-			unchanged(t, s)
 		})
+	}
+}
+
+// assertReadOnlyError checks that err is ErrWrites, made of the driver's
+// own read-only error: PostgreSQL 25006 (read_only_sql_transaction),
+// MySQL/MariaDB 1792 (ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION), SQLite
+// SQLITE_AUTH from the authorizer that denies writes.
+func assertReadOnlyError(t *testing.T, driver string, err error) {
+	t.Helper()
+	if !errors.Is(err, ErrWrites) {
+		t.Errorf("err = %v, want ErrWrites", err)
+	}
+	var (
+		pe *pq.Error
+		me *mysql.MySQLError
+		se *sqlite.Error
+	)
+	switch {
+	case driver == DriverPostgres && errors.As(err, &pe) && pe.Code == "25006":
+	case driver == DriverMySQL && errors.As(err, &me) && me.Number == 1792:
+	case driver == DriverSQLite && errors.As(err, &se) && se.Code() == sqlite3.SQLITE_AUTH:
+	default:
+		t.Errorf("err = %v (%T), want the %s driver's read-only error", err, errors.Unwrap(errors.Unwrap(err)), driver)
 	}
 }
 
