@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,9 @@ import (
 // openDB builds the pool for a driver, with the connect timeout and the
 // driver options a source needs, without connecting.
 func openDB(driverName, dsn string, connectTimeout time.Duration) (*sqlx.DB, error) {
+	if err := checkDSNShape(driverName, dsn); err != nil {
+		return nil, err
+	}
 	var (
 		c   driver.Connector
 		err error
@@ -39,6 +43,67 @@ func openDB(driverName, dsn string, connectTimeout time.Duration) (*sqlx.DB, err
 		return nil, err
 	}
 	return sqlx.NewDb(sql.OpenDB(c), driverName), nil
+}
+
+// dsnShapes describe each driver's DSN, for a source given another's.
+var dsnShapes = map[string]struct{ name, example string }{
+	DriverPostgres: {"PostgreSQL", "postgres://user:password@host:5432/database?sslmode=require, or host=… dbname=… user=…"},
+	DriverMySQL:    {"MySQL/MariaDB", "user:password@tcp(host:3306)/database"},
+	DriverSQLite:   {"SQLite", "/path/to/file.db or file:/path/to/file.db?mode=ro"},
+}
+
+var (
+	pgKeyValueRE = regexp.MustCompile(`(^|\s)(host|hostaddr|dbname|user|sslmode|port)\s*=`)
+	mysqlAddrRE  = regexp.MustCompile(`@(tcp|tcp6|unix)?\(`)
+	sqliteFileRE = regexp.MustCompile(`(?i)\.(db|db3|sqlite|sqlite3)$`)
+)
+
+// dsnDriver returns the driver whose DSN dsn clearly looks like, "" when it
+// could be any: a PostgreSQL URL or key=value string, a go-sql-driver/mysql
+// DSN (user@tcp(host)/db, user@/db) or a mysql:// URL, a SQLite file: URI or
+// file name ending in .db, .sqlite….
+func dsnDriver(dsn string) string {
+	lower := strings.ToLower(strings.TrimSpace(dsn))
+	path, _, _ := strings.Cut(lower, "?")
+	switch {
+	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
+		return DriverPostgres
+	case strings.HasPrefix(lower, "mysql://"), strings.HasPrefix(lower, "mariadb://"):
+		return DriverMySQL
+	case strings.HasPrefix(lower, "file:"), lower == ":memory:":
+		return DriverSQLite
+	case strings.Contains(lower, "://"):
+		return ""
+	case mysqlAddrRE.MatchString(lower), strings.Contains(lower, "@/"):
+		return DriverMySQL
+	case pgKeyValueRE.MatchString(lower):
+		return DriverPostgres
+	case sqliteFileRE.MatchString(path):
+		return DriverSQLite
+	}
+	return ""
+}
+
+// checkDSNShape reports a DSN of another driver's shape, which the driver
+// would otherwise refuse with a puzzling parse error, or (SQLite) take for
+// a file name.
+func checkDSNShape(driverName, dsn string) error {
+	lower := strings.ToLower(strings.TrimSpace(dsn))
+	mysqlURL := ""
+	if strings.HasPrefix(lower, "mysql://") || strings.HasPrefix(lower, "mariadb://") {
+		mysqlURL = "; go-sql-driver/mysql takes no URL, write " + dsnShapes[DriverMySQL].example
+	}
+	other := dsnDriver(dsn)
+	switch {
+	case other == "":
+		return nil
+	case other == driverName && mysqlURL != "":
+		return fmt.Errorf("this is a URL%s", mysqlURL)
+	case other == driverName:
+		return nil
+	}
+	return fmt.Errorf("this looks like a %s DSN, but the source's driver is %s: set driver: %s in the spec (for this DSN), or give a %s DSN such as %s%s",
+		dsnShapes[other].name, driverName, other, dsnShapes[driverName].name, dsnShapes[driverName].example, mysqlURL)
 }
 
 // postgresConnector: lib/pq sends BEGIN READ ONLY for a read-only

@@ -20,6 +20,63 @@ import (
 	"github.com/pantau-id/pantau/sqlcheck"
 )
 
+func TestAnotherDriversDSNIsNamed(t *testing.T) {
+	tests := []struct {
+		name, driver, dsn, want string
+	}{
+		{"a MySQL DSN given to postgres", DriverPostgres, "pantau:rahasia@tcp(db.dinsos:3306)/dinsos?parseTime=true",
+			"looks like a MySQL/MariaDB DSN, but the source's driver is postgres: set driver: mysql in the spec (for this DSN), or give a PostgreSQL DSN such as postgres://"},
+		{"a MySQL DSN without an address given to postgres", DriverPostgres, "pantau:rahasia@/dinsos",
+			"looks like a MySQL/MariaDB DSN, but the source's driver is postgres"},
+		{"a mysql:// URL given to postgres", DriverPostgres, "mysql://pantau:rahasia@db:3306/dinsos",
+			"looks like a MySQL/MariaDB DSN, but the source's driver is postgres: set driver: mysql in the spec (for this DSN), or give a PostgreSQL DSN such as postgres://user:password@host:5432/database?sslmode=require, or host=… dbname=… user=…; go-sql-driver/mysql takes no URL"},
+		{"a PostgreSQL URL given to mysql", DriverMySQL, "postgres://pantau:rahasia@db:5432/dinsos?sslmode=disable",
+			"looks like a PostgreSQL DSN, but the source's driver is mysql: set driver: postgres in the spec (for this DSN), or give a MySQL/MariaDB DSN such as user:password@tcp(host:3306)/database"},
+		{"a PostgreSQL key=value DSN given to mysql", DriverMySQL, "host=db dbname=dinsos user=pantau password=rahasia",
+			"looks like a PostgreSQL DSN, but the source's driver is mysql"},
+		{"a SQLite file given to mysql", DriverMySQL, "/var/lib/dinsos/rahasia.db",
+			"looks like a SQLite DSN, but the source's driver is mysql"},
+		{"a SQLite URI given to postgres", DriverPostgres, "file:/var/lib/dinsos/rahasia.sqlite?mode=ro",
+			"looks like a SQLite DSN, but the source's driver is postgres"},
+		{"a PostgreSQL URL given to sqlite", DriverSQLite, "postgresql://pantau:rahasia@db/dinsos",
+			"looks like a PostgreSQL DSN, but the source's driver is sqlite: set driver: postgres in the spec (for this DSN), or give a SQLite DSN such as /path/to/file.db"},
+		{"a MySQL DSN given to sqlite", DriverSQLite, "pantau:rahasia@tcp(db:3306)/dinsos",
+			"looks like a MySQL/MariaDB DSN, but the source's driver is sqlite"},
+		{"a mysql:// URL given to mysql", DriverMySQL, "mysql://pantau:rahasia@db:3306/dinsos",
+			"this is a URL; go-sql-driver/mysql takes no URL, write user:password@tcp(host:3306)/database"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" is an error naming its shape", func(t *testing.T) {
+			_, err := Open(context.Background(), Config{Name: "dinsos", Driver: tt.driver, DSN: tt.dsn})
+			if err == nil {
+				t.Fatal("Open accepted it")
+			}
+			if want := "source dinsos (" + tt.driver + "): invalid DSN: "; !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %q\nwant %q and %q", err, want, tt.want)
+			}
+			if strings.Contains(err.Error(), "rahasia") {
+				t.Errorf("err = %q echoes the DSN's secret", err)
+			}
+		})
+	}
+	for _, ok := range []struct{ driver, dsn string }{
+		{DriverPostgres, "postgres://pantau@db:5432/dinsos?sslmode=disable"},
+		{DriverPostgres, "host=db dbname=dinsos user=pantau sslmode=disable"},
+		{DriverMySQL, "pantau:rahasia@tcp(db:3306)/dinsos"},
+		{DriverMySQL, "pantau@unix(/run/mysqld/mysqld.sock)/dinsos"},
+		{DriverSQLite, "file:/var/lib/dinsos/dinsos.db?mode=ro"},
+		{DriverSQLite, "dinsos.sqlite3"},
+	} {
+		t.Run("a "+ok.driver+" DSN of its own shape opens: "+ok.dsn, func(t *testing.T) {
+			s, err := Open(context.Background(), Config{Name: "dinsos", Driver: ok.driver, DSN: ok.dsn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+		})
+	}
+}
+
 func TestOpen(t *testing.T) {
 	t.Run("an unknown driver is an error naming the supported ones", func(t *testing.T) {
 		_, err := Open(context.Background(), Config{Name: "dinsos", Driver: "oracle", DSN: "x"})
