@@ -547,7 +547,7 @@ func (c *cleanups) run() {
 var atExit cleanups
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := sourcetest.Main(m)
 	atExit.run()
 	os.Exit(code)
 }

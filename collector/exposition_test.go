@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/pantau-id/pantau/kpi"
+	"github.com/pantau-id/pantau/source/sourcetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -229,13 +230,7 @@ func difference(a, b []string) []string {
 }
 
 func TestPromtoolCheckMetrics(t *testing.T) {
-	const promtool = "/usr/bin/promtool"
-	if _, err := os.Stat(promtool); err != nil {
-		if inCI() {
-			t.Fatalf("promtool is missing (%v); CI needs the Debian package prometheus", err)
-		}
-		t.Skipf("promtool is missing (%v); install the Debian package prometheus", err)
-	}
+	promtool := sourcetest.Program(t, "promtool", "install the Debian package prometheus (apt-get install prometheus)")
 	t.Run("promtool finds nothing to report in the full /metrics output", func(t *testing.T) {
 		// A Jawa Barat shard: the same metric families as a national
 		// deployment, in a tenth of the time.

@@ -280,9 +280,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// inCI reports whether missing tools must fail the test rather than skip it.
-func inCI() bool { return os.Getenv("CI") != "" }
-
 // tcpProxy forwards loopback connections to a database server until it is
 // stopped; then its port refuses connections, like a source that went down.
 type tcpProxy struct {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/pantau-id/pantau/kpi"
-	"github.com/pantau-id/pantau/source"
+	"github.com/pantau-id/pantau/sqlcheck"
 )
 
 // doc drops the newline that follows the opening backquote, so line 1 of a
@@ -381,7 +381,7 @@ kpis:
 			want: []string{`8:12: rate KPI sembako_salur: query must return columns region_code, numerator and denominator (never a ratio); missing: denominator`},
 		},
 		{
-			name: "a query pantau would refuse to run, not one SELECT, is reported at the query",
+			name: "a query pantau would refuse to run, not one SELECT, is reported at the offending word",
 			src: `
 sources:
   dinsos: {driver: postgres, dsn_env: PANTAU_SOURCE_DINSOS_DSN}
@@ -398,8 +398,57 @@ kpis:
       DROP TABLE t
 `,
 			want: []string{
-				`5:13: count KPI a: not a read-only query: it starts with DELETE; a source query must be a SELECT (or WITH … SELECT)`,
-				`11:12: count KPI b: more than one statement (line 1): a source query must be a single SELECT`,
+				`5:14: count KPI a: not a read-only query: it starts with DELETE; a source query must be a SELECT (or WITH … SELECT)`,
+				`12:49: count KPI b: more than one statement: a second statement follows this semicolon; a source query must be a single SELECT`,
+			},
+		},
+		{
+			name: "a query that writes, locks or has side effects is reported at the construct's line in the file",
+			src: `
+sources:
+  dinsos: {driver: postgres, dsn_env: PANTAU_SOURCE_DINSOS_DSN}
+  arsip: {driver: mysql, dsn_env: PANTAU_SOURCE_ARSIP_DSN}
+kpis:
+  - id: a
+    name: A
+    kind: count
+    accumulation: flow
+    source: dinsos
+    query: |
+      WITH d AS (
+        -- tidy up while counting
+        DELETE FROM t RETURNING x
+      )
+      SELECT x AS region_code, count(*) AS value FROM d GROUP BY x
+  - id: b
+    name: B
+    kind: count
+    accumulation: flow
+    source: dinsos
+    query: |
+      SELECT x AS region_code, count(*) AS value
+      FROM t GROUP BY x
+      FOR UPDATE
+  - id: c
+    name: C
+    kind: count
+    accumulation: flow
+    source: dinsos
+    query: "SELECT x AS region_code, nextval('s') AS value FROM t"
+  - id: d
+    name: D
+    kind: count
+    accumulation: flow
+    source: arsip
+    query: >-
+      SELECT x AS region_code, y AS value
+      INTO OUTFILE '/tmp/curang' FROM t
+`,
+			want: []string{
+				`13:9: count KPI a: not a read-only query: DELETE inside the query changes data; a source query may only read`,
+				`24:7: count KPI b: not a read-only query: SELECT … FOR UPDATE locks the rows it reads, as for a write; leave the locking clause out`,
+				`30:38: count KPI c: not a read-only query: nextval() changes a sequence; a source query may only read`,
+				`38:7: count KPI d: not a read-only query: SELECT … INTO OUTFILE writes a file on the server; a source query returns its rows`,
 			},
 		},
 		{
@@ -744,7 +793,7 @@ func TestExampleSpecLoads(t *testing.T) {
 	if !ok || len(spec.Sources) != 1 {
 		t.Fatalf("sources %v, want only dinsos", spec.SourceNames)
 	}
-	wantSrc := Source{Name: "dinsos", Driver: source.DriverPostgres, DSNEnv: "PANTAU_SOURCE_DINSOS_DSN", Timeout: 30 * time.Second,
+	wantSrc := Source{Name: "dinsos", Driver: sqlcheck.DriverPostgres, DSNEnv: "PANTAU_SOURCE_DINSOS_DSN", Timeout: 30 * time.Second,
 		MaxConcurrent: 4, CurrentMonth: CurrentMonthCalendar, Line: src.Line}
 	if src != wantSrc {
 		t.Errorf("source dinsos = %+v, want %+v", src, wantSrc)
@@ -876,7 +925,7 @@ kpis:
 }
 
 func TestSourceDSNComesFromTheEnvironment(t *testing.T) {
-	src := Source{Name: "dinsos", Driver: source.DriverPostgres, DSNEnv: "PANTAU_TEST_CONFIG_DSN"}
+	src := Source{Name: "dinsos", Driver: sqlcheck.DriverPostgres, DSNEnv: "PANTAU_TEST_CONFIG_DSN"}
 	if _, err := src.DSN(); err == nil || !strings.Contains(err.Error(), "PANTAU_TEST_CONFIG_DSN is not set") {
 		t.Errorf("unset: %v", err)
 	}

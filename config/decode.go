@@ -14,7 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pantau-id/pantau/kpi"
-	"github.com/pantau-id/pantau/source"
+	"github.com/pantau-id/pantau/sqlcheck"
 	"github.com/pantau-id/pantau/suggest"
 )
 
@@ -504,9 +504,9 @@ func defaultEnvName(source string) string {
 }
 
 var driverHints = map[string]string{
-	"postgresql": source.DriverPostgres, "pg": source.DriverPostgres, "pgx": source.DriverPostgres, "pq": source.DriverPostgres, "psql": source.DriverPostgres,
-	"mariadb": source.DriverMySQL, "mysql8": source.DriverMySQL,
-	"sqlite3": source.DriverSQLite, "sqlite3x": source.DriverSQLite,
+	"postgresql": sqlcheck.DriverPostgres, "pg": sqlcheck.DriverPostgres, "pgx": sqlcheck.DriverPostgres, "pq": sqlcheck.DriverPostgres, "psql": sqlcheck.DriverPostgres,
+	"mariadb": sqlcheck.DriverMySQL, "mysql8": sqlcheck.DriverMySQL,
+	"sqlite3": sqlcheck.DriverSQLite, "sqlite3x": sqlcheck.DriverSQLite,
 }
 
 func (d *decoder) source(name string, f field, v *yaml.Node) Source {
@@ -531,10 +531,10 @@ func (d *decoder) source(name string, f field, v *yaml.Node) Source {
 
 	if v, ok := fs.value("driver"); ok {
 		if s, ok := d.scalar(v, label+": driver"); ok {
-			if contains(source.Drivers(), s) {
+			if contains(sqlcheck.Drivers(), s) {
 				src.Driver = s
 			} else if hint, ok := driverHints[strings.ToLower(s)]; ok {
-				if hint == source.DriverMySQL {
+				if hint == sqlcheck.DriverMySQL {
 					hint += " (it serves MariaDB too)"
 				}
 				d.errorf(v, "%s: driver %q is spelled %s in a spec", label, s, hint)
@@ -877,14 +877,14 @@ func (d *decoder) thresholds(fs *fieldSet, k *KPI, label string) {
 func (d *decoder) checkQuery(v *yaml.Node, k *KPI, label string, kindOK bool, driver string) {
 	scanAs := driver
 	if scanAs == "" {
-		scanAs = source.DriverPostgres // the most common, to still check parameters
+		scanAs = sqlcheck.DriverPostgres // the most common, to still check parameters
 	}
-	params, words, err := source.Scan(scanAs, k.Query)
+	params, words, err := sqlcheck.Scan(scanAs, k.Query)
 	if err != nil {
 		d.errorf(v, "%s: %v", label, err)
 		return
 	}
-	names := source.ParamNames()
+	names := sqlcheck.ParamNames()
 	allowed := make([]string, len(names))
 	for i, p := range names {
 		allowed[i] = ":" + p
@@ -902,10 +902,16 @@ func (d *decoder) checkQuery(v *yaml.Node, k *KPI, label string, kindOK bool, dr
 	}
 	if driver != "" {
 		// Unknown parameters are reported above, each at its place.
-		switch err := source.CheckQuery(driver, k.Query); {
-		case err == nil, errors.Is(err, source.ErrUnknownParameter):
-		case errors.Is(err, source.ErrEmptyQuery):
+		var qe *sqlcheck.Error
+		switch err := sqlcheck.Check(driver, k.Query); {
+		case err == nil, errors.Is(err, sqlcheck.ErrUnknownParameter):
+		case errors.Is(err, sqlcheck.ErrEmptyQuery):
 			d.errorf(v, "%s: query holds only comments; write the SELECT that returns one row per region", label)
+			return
+		case errors.As(err, &qe):
+			// At the construct's line in the file, not the query's.
+			line, col := d.queryPos(v, qe.Offset, qe.Construct)
+			d.errorAt(line, col, "%s: %v: %s", label, qe.Err, qe.Detail)
 			return
 		default:
 			d.errorf(v, "%s: %v", label, err)
@@ -952,6 +958,24 @@ func (d *decoder) queryPos(v *yaml.Node, offset int, want string) (int, int) {
 			return v.Line, v.Column
 		}
 		byteCol = len(src) - len(valLine) + offset - lineStart
+	case v.Style&yaml.FoldedStyle != 0:
+		// query: >- joins its lines with spaces: walk them to the offset.
+		pos := 0
+		for n := v.Line + 1; n <= len(d.lines); n++ {
+			src := d.line(n)
+			content := bytes.TrimLeft(src, " ")
+			if pos+len(content) > len(value) || value[pos:pos+len(content)] != string(content) {
+				return v.Line, v.Column
+			}
+			if offset < pos+len(content) {
+				srcLine, byteCol = n, len(src)-len(content)+offset-pos
+				break
+			}
+			pos += len(content) + 1
+		}
+		if srcLine == 0 {
+			return v.Line, v.Column
+		}
 	case !strings.Contains(value, "\n"):
 		srcLine = v.Line
 		src := d.line(srcLine)

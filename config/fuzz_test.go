@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/pantau-id/pantau/source"
+	"github.com/pantau-id/pantau/sqlcheck"
 )
 
 // FuzzParse checks that no input makes Parse panic, that failures are
@@ -42,7 +42,7 @@ func FuzzParse(f *testing.F) {
 			if _, ok := spec.Sources[k.Source]; !ok {
 				t.Fatalf("KPI %s names undefined source %q", k.ID, k.Source)
 			}
-			if err := source.CheckQuery(spec.Sources[k.Source].Driver, k.Query); err != nil {
+			if err := sqlcheck.Check(spec.Sources[k.Source].Driver, k.Query); err != nil {
 				t.Fatalf("KPI %s: accepted a query that source refuses: %v", k.ID, err)
 			}
 		}

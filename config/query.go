@@ -3,7 +3,7 @@ package config
 import "strings"
 
 // missingColumns returns the columns that none of a query's words (see
-// source.Scan) mentions, case-insensitively.
+// sqlcheck.Scan) mentions, case-insensitively.
 func missingColumns(words, columns []string) []string {
 	mentioned := make(map[string]bool)
 	for _, w := range words {

@@ -13,7 +13,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/pantau-id/pantau/kpi"
-	"github.com/pantau-id/pantau/source"
+	"github.com/pantau-id/pantau/sqlcheck"
 )
 
 // Defaults applied when the spec leaves a setting out.
@@ -54,7 +54,7 @@ type Spec struct {
 // Source is a database the KPI queries run against.
 type Source struct {
 	Name   string
-	Driver string // source.DriverPostgres, source.DriverMySQL or source.DriverSQLite
+	Driver string // sqlcheck.DriverPostgres, sqlcheck.DriverMySQL or sqlcheck.DriverSQLite
 	// DSNEnv names the environment variable holding the connection string:
 	// secrets never live in the spec file.
 	DSNEnv string
@@ -84,9 +84,9 @@ func (s Source) DSN() (string, error) {
 
 func dsnExample(driver string) string {
 	switch driver {
-	case source.DriverMySQL:
+	case sqlcheck.DriverMySQL:
 		return "'pantau:secret@tcp(db.example:3306)/dinsos'"
-	case source.DriverSQLite:
+	case sqlcheck.DriverSQLite:
 		return "'file:/var/lib/dinsos/dinsos.db?mode=ro'"
 	default:
 		return "'postgres://pantau:secret@db.example:5432/dinsos?sslmode=require'"
@@ -101,7 +101,7 @@ type KPI struct {
 	// Query is SQL returning one row per region at KPI.Level: columns
 	// region_code and value for counts, region_code, numerator and
 	// denominator for rates. It may use the named parameters of
-	// source.ParamNames.
+	// sqlcheck.ParamNames.
 	Query string
 	// Line is where the KPI is defined in the spec file.
 	Line int

@@ -21,28 +21,34 @@
 //	GROUP BY kode_kecamatan
 //
 // Query rewrites them to the driver's placeholders ($1, $2… for Postgres,
-// ? for MySQL and SQLite) with its own small scanner rather than
+// ? for MySQL and SQLite) with package sqlcheck's scanner rather than
 // sqlx.Named, which turns Postgres casts (x::date) into x:date and takes a
 // colon inside a string literal ('10:30') for a parameter. The scanner skips
 // string literals, quoted identifiers, comments, Postgres dollar quoting and
-// casts. Any other :name is an error (ErrUnknownParameter).
+// casts. Any other :name is an error (sqlcheck.ErrUnknownParameter).
 //
 // # Safety
 //
 // Several layers keep a query from changing a source:
 //
-//   - the query must be one statement (ErrMultipleStatements): a trailing
-//     semicolon is fine, a second statement is not; MySQL DSNs never get
-//     multiStatements;
-//   - it must start with SELECT, WITH, VALUES or TABLE, and not write a file
-//     with MySQL's SELECT … INTO OUTFILE/DUMPFILE (ErrNotReadOnly). This
-//     matters on MySQL and MariaDB, where DDL such as CREATE TABLE commits
-//     the transaction implicitly and so escapes READ ONLY;
+//   - sqlcheck refuses, before the query reaches the database, more than one
+//     statement (a trailing semicolon is fine; MySQL DSNs never get
+//     multiStatements), a first word other than SELECT, WITH, VALUES or
+//     TABLE, and what it can recognise as writing, locking or side effects:
+//     DELETE/INSERT/UPDATE/MERGE inside a WITH, SELECT … INTO (a table, a
+//     variable, MySQL's OUTFILE/DUMPFILE), FOR UPDATE/SHARE, and functions
+//     such as nextval, pg_terminate_backend, lo_import, dblink, pg_sleep
+//     (sqlcheck.ErrNotReadOnly). This matters on MySQL and MariaDB, where DDL
+//     such as CREATE TABLE commits the transaction implicitly and so escapes
+//     READ ONLY;
 //   - it runs inside a READ ONLY transaction that is always rolled back:
 //     PostgreSQL (BEGIN READ ONLY) and MySQL/MariaDB (START TRANSACTION READ
 //     ONLY) reject writes themselves; modernc.org/sqlite ignores ReadOnly,
 //     so SQLite connections are opened with _query_only=1 and carry an
-//     authorizer that denies every write, DDL, ATTACH, PRAGMA and COMMIT;
+//     authorizer that denies every write, DDL, ATTACH, PRAGMA and COMMIT.
+//     A write refused there (PostgreSQL 25006, MySQL/MariaDB 1792, SQLite
+//     SQLITE_READONLY or SQLITE_AUTH) is ErrWrites, "this query tries to
+//     write", wrapping the driver's error;
 //   - it is bounded in time: Config.Timeout on the client (context), and on
 //     the server too (statement_timeout on Postgres, max_statement_time on
 //     MariaDB, max_execution_time on MySQL), so a runaway query stops even if
@@ -50,9 +56,13 @@
 //   - it is bounded in size: more than Config.MaxRows rows is an error
 //     (ErrTooManyRows).
 //
-// The account in the DSN should still be a read-only one: that is the only
-// layer that also covers side effects outside the tables (dblink,
-// pg_terminate_backend, server files).
+// The account in the DSN should still be a read-only one (README.md gives
+// the statements): that is the only layer that also covers what a function
+// can do outside the tables.
+//
+// A DSN of another driver's shape (a MySQL DSN for postgres, a PostgreSQL
+// URL for mysql, either for sqlite) is refused by Open with a message that
+// names the shape.
 //
 // # Values
 //

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,11 +16,15 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // openDB builds the pool for a driver, with the connect timeout and the
 // driver options a source needs, without connecting.
 func openDB(driverName, dsn string, connectTimeout time.Duration) (*sqlx.DB, error) {
+	if err := checkDSNShape(driverName, dsn); err != nil {
+		return nil, err
+	}
 	var (
 		c   driver.Connector
 		err error
@@ -38,6 +43,67 @@ func openDB(driverName, dsn string, connectTimeout time.Duration) (*sqlx.DB, err
 		return nil, err
 	}
 	return sqlx.NewDb(sql.OpenDB(c), driverName), nil
+}
+
+// dsnShapes describe each driver's DSN, for a source given another's.
+var dsnShapes = map[string]struct{ name, example string }{
+	DriverPostgres: {"PostgreSQL", "postgres://user:password@host:5432/database?sslmode=require, or host=… dbname=… user=…"},
+	DriverMySQL:    {"MySQL/MariaDB", "user:password@tcp(host:3306)/database"},
+	DriverSQLite:   {"SQLite", "/path/to/file.db or file:/path/to/file.db?mode=ro"},
+}
+
+var (
+	pgKeyValueRE = regexp.MustCompile(`(^|\s)(host|hostaddr|dbname|user|sslmode|port)\s*=`)
+	mysqlAddrRE  = regexp.MustCompile(`@(tcp|tcp6|unix)?\(`)
+	sqliteFileRE = regexp.MustCompile(`(?i)\.(db|db3|sqlite|sqlite3)$`)
+)
+
+// dsnDriver returns the driver whose DSN dsn clearly looks like, "" when it
+// could be any: a PostgreSQL URL or key=value string, a go-sql-driver/mysql
+// DSN (user@tcp(host)/db, user@/db) or a mysql:// URL, a SQLite file: URI or
+// file name ending in .db, .sqlite….
+func dsnDriver(dsn string) string {
+	lower := strings.ToLower(strings.TrimSpace(dsn))
+	path, _, _ := strings.Cut(lower, "?")
+	switch {
+	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
+		return DriverPostgres
+	case strings.HasPrefix(lower, "mysql://"), strings.HasPrefix(lower, "mariadb://"):
+		return DriverMySQL
+	case strings.HasPrefix(lower, "file:"), lower == ":memory:":
+		return DriverSQLite
+	case strings.Contains(lower, "://"):
+		return ""
+	case mysqlAddrRE.MatchString(lower), strings.Contains(lower, "@/"):
+		return DriverMySQL
+	case pgKeyValueRE.MatchString(lower):
+		return DriverPostgres
+	case sqliteFileRE.MatchString(path):
+		return DriverSQLite
+	}
+	return ""
+}
+
+// checkDSNShape reports a DSN of another driver's shape, which the driver
+// would otherwise refuse with a puzzling parse error, or (SQLite) take for
+// a file name.
+func checkDSNShape(driverName, dsn string) error {
+	lower := strings.ToLower(strings.TrimSpace(dsn))
+	mysqlURL := ""
+	if strings.HasPrefix(lower, "mysql://") || strings.HasPrefix(lower, "mariadb://") {
+		mysqlURL = "; go-sql-driver/mysql takes no URL, write " + dsnShapes[DriverMySQL].example
+	}
+	other := dsnDriver(dsn)
+	switch {
+	case other == "":
+		return nil
+	case other == driverName && mysqlURL != "":
+		return fmt.Errorf("this is a URL%s", mysqlURL)
+	case other == driverName:
+		return nil
+	}
+	return fmt.Errorf("this looks like a %s DSN, but the source's driver is %s: set driver: %s in the spec (for this DSN), or give a %s DSN such as %s%s",
+		dsnShapes[other].name, driverName, other, dsnShapes[driverName].name, dsnShapes[driverName].example, mysqlURL)
 }
 
 // postgresConnector: lib/pq sends BEGIN READ ONLY for a read-only
@@ -124,6 +190,24 @@ func isServerTimeout(err error) bool {
 	}
 	// MariaDB ER_STATEMENT_TIMEOUT, MySQL ER_QUERY_TIMEOUT.
 	return isMySQLError(err, 1969) || isMySQLError(err, 3024)
+}
+
+// isReadOnlyError reports whether err is the database refusing a write
+// inside the read-only transaction: PostgreSQL's 25006
+// (read_only_sql_transaction), MySQL/MariaDB's 1792
+// (ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION), and SQLite's SQLITE_READONLY
+// (query_only) and SQLITE_AUTH (sqliteReadOnly's authorizer).
+func isReadOnlyError(err error) bool {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return pe.Code == "25006"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff // the primary code of an extended one
+		return c == sqlite3.SQLITE_READONLY || c == sqlite3.SQLITE_AUTH
+	}
+	return isMySQLError(err, 1792)
 }
 
 // sqliteConnector: modernc.org/sqlite ignores TxOptions.ReadOnly (it sends

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,17 +15,20 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
+
+	"github.com/pantau-id/pantau/sqlcheck"
 )
 
-// The drivers a source can use.
+// The drivers a source can use (named in sqlcheck, which checks queries
+// without linking the drivers).
 const (
-	DriverPostgres = "postgres" // PostgreSQL, through github.com/lib/pq
-	DriverMySQL    = "mysql"    // MySQL and MariaDB, through github.com/go-sql-driver/mysql
-	DriverSQLite   = "sqlite"   // SQLite, through modernc.org/sqlite (pure Go)
+	DriverPostgres = sqlcheck.DriverPostgres // PostgreSQL, through github.com/lib/pq
+	DriverMySQL    = sqlcheck.DriverMySQL    // MySQL and MariaDB, through github.com/go-sql-driver/mysql
+	DriverSQLite   = sqlcheck.DriverSQLite   // SQLite, through modernc.org/sqlite (pure Go)
 )
 
 // Drivers lists the supported driver names.
-func Drivers() []string { return []string{DriverPostgres, DriverMySQL, DriverSQLite} }
+func Drivers() []string { return sqlcheck.Drivers() }
 
 // Defaults for the Config fields left zero.
 const (
@@ -62,7 +66,6 @@ type Config struct {
 // Source is an open source database. It is safe for concurrent use.
 type Source struct {
 	cfg     Config
-	dialect dialect
 	db      *sqlx.DB
 	slots   chan struct{}
 	running atomic.Int64 // queries holding a slot, for tests
@@ -85,8 +88,14 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// ErrTooManyRows: a query returned more rows than Config.MaxRows.
-var ErrTooManyRows = errors.New("too many rows")
+var (
+	// ErrTooManyRows: a query returned more rows than Config.MaxRows.
+	ErrTooManyRows = errors.New("too many rows")
+	// ErrWrites: the database refused the query because it tried to write
+	// in the read-only transaction (a write sqlcheck cannot see, such as a
+	// function that writes).
+	ErrWrites = errors.New("this query tries to write")
+)
 
 // Open prepares a source. It checks the configuration but does not connect:
 // a source that is down now must not stop pantau from starting, and every
@@ -106,9 +115,8 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 	fail := func(format string, args ...any) (*Source, error) {
 		return nil, &Error{Source: cfg.Name, Driver: cfg.Driver, Err: fmt.Errorf(format, args...)}
 	}
-	d, ok := dialects[cfg.Driver]
 	switch {
-	case !ok:
+	case !slices.Contains(Drivers(), cfg.Driver):
 		return fail("unknown driver %q; use one of %s", cfg.Driver, strings.Join(Drivers(), ", "))
 	case cfg.DSN == "":
 		return fail("no DSN")
@@ -130,10 +138,9 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 	db.SetConnMaxIdleTime(ConnMaxIdleTime)
 	db.SetConnMaxLifetime(ConnMaxLifetime)
 	s := &Source{
-		cfg:     cfg,
-		dialect: d,
-		db:      db,
-		slots:   make(chan struct{}, cfg.MaxConcurrent),
+		cfg:   cfg,
+		db:    db,
+		slots: make(chan struct{}, cfg.MaxConcurrent),
 	}
 	s.mysqlTimeoutVar.Store(mysqlTimeoutUnknown)
 	return s, nil
@@ -173,11 +180,11 @@ func (s *Source) Stats() sql.DBStats { return s.db.Stats() }
 // runs the query within Config.Timeout inside a READ ONLY transaction that
 // is rolled back.
 func (s *Source) Query(ctx context.Context, query string, p Params) (Result, error) {
-	q, err := s.dialect.prepare(query)
+	q, err := sqlcheck.Prepare(s.cfg.Driver, query)
 	if err != nil {
 		return Result{}, s.wrap(err)
 	}
-	args, err := q.args(p)
+	args, err := p.args(q.Names)
 	if err != nil {
 		return Result{}, s.wrap(err)
 	}
@@ -198,7 +205,7 @@ func (s *Source) Query(ctx context.Context, query string, p Params) (Result, err
 
 	qctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	res, err := s.run(qctx, q.sql, args)
+	res, err := s.run(qctx, q.SQL, args)
 	if err == nil {
 		return res, nil
 	}
@@ -280,8 +287,11 @@ func (s *Source) run(ctx context.Context, query string, args []any) (Result, err
 
 // queryError describes an error from running a query or reading its rows.
 func queryError(err error) error {
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) {
+	switch {
+	case errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn):
 		return fmt.Errorf("query: the connection was lost (server restarted, or the backend was killed): %w", err)
+	case isReadOnlyError(err):
+		return fmt.Errorf("query: %w; pantau runs every query in a read-only transaction, and a source query may only read: %w", ErrWrites, err)
 	}
 	return fmt.Errorf("query: %w", err)
 }

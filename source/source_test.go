@@ -11,8 +11,71 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/pantau-id/pantau/source/sourcetest"
+	"github.com/pantau-id/pantau/sqlcheck"
 )
+
+func TestAnotherDriversDSNIsNamed(t *testing.T) {
+	tests := []struct {
+		name, driver, dsn, want string
+	}{
+		{"a MySQL DSN given to postgres", DriverPostgres, "pantau:rahasia@tcp(db.dinsos:3306)/dinsos?parseTime=true",
+			"looks like a MySQL/MariaDB DSN, but the source's driver is postgres: set driver: mysql in the spec (for this DSN), or give a PostgreSQL DSN such as postgres://"},
+		{"a MySQL DSN without an address given to postgres", DriverPostgres, "pantau:rahasia@/dinsos",
+			"looks like a MySQL/MariaDB DSN, but the source's driver is postgres"},
+		{"a mysql:// URL given to postgres", DriverPostgres, "mysql://pantau:rahasia@db:3306/dinsos",
+			"looks like a MySQL/MariaDB DSN, but the source's driver is postgres: set driver: mysql in the spec (for this DSN), or give a PostgreSQL DSN such as postgres://user:password@host:5432/database?sslmode=require, or host=… dbname=… user=…; go-sql-driver/mysql takes no URL"},
+		{"a PostgreSQL URL given to mysql", DriverMySQL, "postgres://pantau:rahasia@db:5432/dinsos?sslmode=disable",
+			"looks like a PostgreSQL DSN, but the source's driver is mysql: set driver: postgres in the spec (for this DSN), or give a MySQL/MariaDB DSN such as user:password@tcp(host:3306)/database"},
+		{"a PostgreSQL key=value DSN given to mysql", DriverMySQL, "host=db dbname=dinsos user=pantau password=rahasia",
+			"looks like a PostgreSQL DSN, but the source's driver is mysql"},
+		{"a SQLite file given to mysql", DriverMySQL, "/var/lib/dinsos/rahasia.db",
+			"looks like a SQLite DSN, but the source's driver is mysql"},
+		{"a SQLite URI given to postgres", DriverPostgres, "file:/var/lib/dinsos/rahasia.sqlite?mode=ro",
+			"looks like a SQLite DSN, but the source's driver is postgres"},
+		{"a PostgreSQL URL given to sqlite", DriverSQLite, "postgresql://pantau:rahasia@db/dinsos",
+			"looks like a PostgreSQL DSN, but the source's driver is sqlite: set driver: postgres in the spec (for this DSN), or give a SQLite DSN such as /path/to/file.db"},
+		{"a MySQL DSN given to sqlite", DriverSQLite, "pantau:rahasia@tcp(db:3306)/dinsos",
+			"looks like a MySQL/MariaDB DSN, but the source's driver is sqlite"},
+		{"a mysql:// URL given to mysql", DriverMySQL, "mysql://pantau:rahasia@db:3306/dinsos",
+			"this is a URL; go-sql-driver/mysql takes no URL, write user:password@tcp(host:3306)/database"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" is an error naming its shape", func(t *testing.T) {
+			_, err := Open(context.Background(), Config{Name: "dinsos", Driver: tt.driver, DSN: tt.dsn})
+			if err == nil {
+				t.Fatal("Open accepted it")
+			}
+			if want := "source dinsos (" + tt.driver + "): invalid DSN: "; !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %q\nwant %q and %q", err, want, tt.want)
+			}
+			if strings.Contains(err.Error(), "rahasia") {
+				t.Errorf("err = %q echoes the DSN's secret", err)
+			}
+		})
+	}
+	for _, ok := range []struct{ driver, dsn string }{
+		{DriverPostgres, "postgres://pantau@db:5432/dinsos?sslmode=disable"},
+		{DriverPostgres, "host=db dbname=dinsos user=pantau sslmode=disable"},
+		{DriverMySQL, "pantau:rahasia@tcp(db:3306)/dinsos"},
+		{DriverMySQL, "pantau@unix(/run/mysqld/mysqld.sock)/dinsos"},
+		{DriverSQLite, "file:/var/lib/dinsos/dinsos.db?mode=ro"},
+		{DriverSQLite, "dinsos.sqlite3"},
+	} {
+		t.Run("a "+ok.driver+" DSN of its own shape opens: "+ok.dsn, func(t *testing.T) {
+			s, err := Open(context.Background(), Config{Name: "dinsos", Driver: ok.driver, DSN: ok.dsn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+		})
+	}
+}
 
 func TestOpen(t *testing.T) {
 	t.Run("an unknown driver is an error naming the supported ones", func(t *testing.T) {
@@ -134,10 +197,10 @@ func TestUnknownParameterIsAnError(t *testing.T) {
 			t.Parallel()
 			s, _ := testSource(t, driver, Config{}, penyaluran...)
 			_, err := s.Query(context.Background(), "SELECT count(*) FROM penyaluran WHERE tanggal < :akhir_periode", march2026)
-			if !errors.Is(err, ErrUnknownParameter) {
+			if !errors.Is(err, sqlcheck.ErrUnknownParameter) {
 				t.Fatalf("err = %v, want ErrUnknownParameter", err)
 			}
-			want := "source dinsos (" + driver + "): unknown parameter :akhir_periode (line 1)"
+			want := "source dinsos (" + driver + "): unknown parameter (query line 1): :akhir_periode;"
 			if !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("err = %q, want it to start with %q", err, want)
 			}
@@ -252,12 +315,12 @@ func TestWritesAreRejected(t *testing.T) {
 			for _, w := range writes {
 				t.Run(w.name+" is refused before it reaches the database", func(t *testing.T) {
 					_, err := s.Query(context.Background(), w.query, march2026)
-					if !errors.Is(err, ErrNotReadOnly) {
+					if !errors.Is(err, sqlcheck.ErrNotReadOnly) {
 						t.Errorf("err = %v, want ErrNotReadOnly", err)
 					}
 				})
 				// Past that check, the read-only transaction itself must
-				// refuse the write.
+				// refuse the write, with the driver's read-only error.
 				t.Run(w.name+" is refused by the read-only transaction", func(t *testing.T) {
 					if driver == DriverMySQL && strings.HasPrefix(w.query, "CREATE") {
 						// MySQL and MariaDB commit implicitly before DDL, so
@@ -266,10 +329,8 @@ func TestWritesAreRejected(t *testing.T) {
 						t.Skip("MySQL/MariaDB DDL escapes READ ONLY through an implicit commit")
 					}
 					_, err := s.run(context.Background(), w.query, nil)
-					if err == nil {
-						t.Fatalf("the write succeeded")
-					}
-					t.Logf("%s: %v", driver, err)
+					assertReadOnlyError(t, driver, err)
+					unchanged(t, s)
 				})
 			}
 			t.Run("a SELECT calling a function that writes is refused", func(t *testing.T) {
@@ -284,13 +345,36 @@ func TestWritesAreRejected(t *testing.T) {
 				}
 				sourcetest.Exec(t, driver, dsn, fn)
 				_, err := s.Query(context.Background(), "SELECT hapus() AS x", march2026)
-				if err == nil || !strings.Contains(strings.ToLower(err.Error()), "read only transaction") && !strings.Contains(err.Error(), "read-only transaction") {
-					t.Errorf("err = %v, want a read-only transaction error", err)
+				assertReadOnlyError(t, driver, err)
+				if !strings.Contains(err.Error(), "this query tries to write") {
+					t.Errorf("err = %q, want it to say the query tries to write", err)
 				}
-				t.Logf("%s: %v", driver, err)
+				unchanged(t, s)
 			})
-			unchanged(t, s)
 		})
+	}
+}
+
+// assertReadOnlyError checks that err is ErrWrites, made of the driver's
+// own read-only error: PostgreSQL 25006 (read_only_sql_transaction),
+// MySQL/MariaDB 1792 (ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION), SQLite
+// SQLITE_AUTH from the authorizer that denies writes.
+func assertReadOnlyError(t *testing.T, driver string, err error) {
+	t.Helper()
+	if !errors.Is(err, ErrWrites) {
+		t.Errorf("err = %v, want ErrWrites", err)
+	}
+	var (
+		pe *pq.Error
+		me *mysql.MySQLError
+		se *sqlite.Error
+	)
+	switch {
+	case driver == DriverPostgres && errors.As(err, &pe) && pe.Code == "25006":
+	case driver == DriverMySQL && errors.As(err, &me) && me.Number == 1792:
+	case driver == DriverSQLite && errors.As(err, &se) && se.Code() == sqlite3.SQLITE_AUTH:
+	default:
+		t.Errorf("err = %v (%T), want the %s driver's read-only error", err, errors.Unwrap(errors.Unwrap(err)), driver)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pantau-id/pantau/kpi"
+	"github.com/pantau-id/pantau/source/sourcetest"
 	"github.com/pantau-id/pantau/store"
 )
 
@@ -294,7 +295,7 @@ func TestDemo(t *testing.T) {
 		if testing.Short() {
 			t.Skip("starts the demo and Prometheus")
 		}
-		promBin := needTool(t, "prometheus")
+		promBin := sourcetest.Program(t, "prometheus", promHow)
 		start := time.Now()
 		// The demo's national exposition is ~520,000 series (~75 MB): the
 		// first scrape, creating every series, takes Prometheus ~6s on

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"net"
 	"net/http"
@@ -19,20 +18,8 @@ import (
 	"github.com/pantau-id/pantau/source/sourcetest"
 )
 
-// needTool returns the path of a program the Debian package prometheus
-// installs. Without it the test is skipped, or fails when CI is set.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		msg := fmt.Sprintf("%s is not installed (apt-get install prometheus): %v", name, err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " (CI is set, so this is a failure)")
-		}
-		t.Skip(msg + " (set CI=1 to make this a failure)")
-	}
-	return path
-}
+// promHow says where prometheus and promtool come from.
+const promHow = "install the Debian package prometheus (apt-get install prometheus)"
 
 // freePort returns a loopback address whose port was free a moment ago.
 func freePort(t *testing.T) string {
@@ -119,7 +106,7 @@ func TestPrometheusScrapesPantau(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL-backed pantau and Prometheus")
 	}
-	promBin := needTool(t, "prometheus")
+	promBin := sourcetest.Program(t, "prometheus", promHow)
 	start := time.Now()
 	// pantau runs --at noon today, in the month the rows are loaded for,
 	// however long the test takes.
@@ -279,7 +266,7 @@ func TestPrometheusScrapesPantau(t *testing.T) {
 // TestSamplePrometheusConfigIsValid checks the repository's prometheus.yml
 // with promtool, as a deployment would.
 func TestSamplePrometheusConfigIsValid(t *testing.T) {
-	promtool := needTool(t, "promtool")
+	promtool := sourcetest.Program(t, "promtool", promHow)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	config := filepath.Join("..", "..", "prometheus.yml")

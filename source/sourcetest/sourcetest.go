@@ -7,7 +7,10 @@
 // go-sql-driver/mysql DSN) point it at other servers, with an account that
 // may create databases. When a server cannot be reached the test is
 // skipped, with a message saying how to start it, unless the environment
-// variable CI is set: in CI a missing database is a failure.
+// variable CI is set: in CI a missing database is a failure. Unavailable
+// and Program do the same for anything else a test needs (promtool,
+// prometheus), and Main, called from TestMain, ends a local run that
+// skipped tests with a summary of what did not run.
 //
 //	dsn := sourcetest.Postgres(t)
 //	sourcetest.Exec(t, "postgres", dsn, `CREATE TABLE ewarong (…)`, `INSERT INTO …`)
@@ -21,7 +24,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -97,13 +102,77 @@ func (s *server) connect(driverName, envVar, def string) (*sql.DB, string, error
 	return s.admin, s.dsn, s.err
 }
 
-// unreachable skips the test, or fails it in CI.
-func unreachable(t testing.TB, what, how string, err error) {
+// skipped counts, per missing thing, the tests Unavailable skipped.
+var skipped struct {
+	sync.Mutex
+	tests map[string][]string // what → test names
+	how   map[string]string   // what → how to provide it
+}
+
+// Unavailable skips the test because something it needs (what: a database
+// server, a program) is missing, saying how to provide it; when the
+// environment variable CI is set it fails the test instead. Every skip is
+// remembered for Main's summary.
+func Unavailable(t testing.TB, what, how string, err error) {
 	t.Helper()
 	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not reachable: %v (CI is set, so a missing database is a failure)", what, err)
+		t.Fatalf("%s is not available: %v (CI is set, so this is a failure)", what, err)
 	}
-	t.Skipf("%s is not reachable: %v; %s (set CI=1 to make this a failure)", what, err, how)
+	skipped.Lock()
+	if skipped.tests == nil {
+		skipped.tests, skipped.how = map[string][]string{}, map[string]string{}
+	}
+	skipped.tests[what] = append(skipped.tests[what], t.Name())
+	skipped.how[what] = how
+	skipped.Unlock()
+	t.Skipf("SKIPPED: %s is not available: %v; %s (set CI=1 to make this a failure)", what, err, how)
+}
+
+// Program returns the path of an installed program a test runs, or skips
+// the test through Unavailable when it is missing.
+func Program(t testing.TB, name, how string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		Unavailable(t, name, how, err)
+	}
+	return path
+}
+
+// Main runs a package's tests (call it from TestMain: os.Exit(sourcetest.Main(m)))
+// and then, when Unavailable skipped any, prints a summary to stderr: what
+// was missing, how many tests it cost and how to provide it. go test shows
+// a passing package's output with -v, or when run in the package's
+// directory without arguments; the summary is the last thing printed.
+func Main(m *testing.M) int {
+	code := m.Run()
+	skipped.Lock()
+	defer skipped.Unlock()
+	if len(skipped.tests) == 0 {
+		return code
+	}
+	var b strings.Builder
+	b.WriteString("\n" + strings.Repeat("!", 72) + "\n")
+	whats := make([]string, 0, len(skipped.tests))
+	for what := range skipped.tests {
+		whats = append(whats, what)
+	}
+	sort.Strings(whats)
+	for _, what := range whats {
+		tests := skipped.tests[what]
+		fmt.Fprintf(&b, "!! SKIPPED %d test(s): %s is not available; %s\n", len(tests), what, skipped.how[what])
+		for i, name := range tests {
+			if i == 5 {
+				fmt.Fprintf(&b, "!!     … and %d more\n", len(tests)-i)
+				break
+			}
+			fmt.Fprintf(&b, "!!     %s\n", name)
+		}
+	}
+	b.WriteString("!! These tests did not run: this is not a full pass. CI=1 makes them failures.\n")
+	b.WriteString(strings.Repeat("!", 72) + "\n")
+	fmt.Fprint(os.Stderr, b.String())
+	return code
 }
 
 // Postgres creates an empty PostgreSQL database for the test, drops it when
@@ -112,7 +181,7 @@ func Postgres(t testing.TB) string {
 	t.Helper()
 	admin, adminDSN, err := postgres.connect("postgres", "PANTAU_TEST_POSTGRES", DefaultPostgres)
 	if err != nil {
-		unreachable(t, "PostgreSQL", "start it (sudo service postgresql start; user postgres, trust auth on 127.0.0.1:5432) or set PANTAU_TEST_POSTGRES=postgres://user@host:port/postgres?sslmode=disable", err)
+		Unavailable(t, "PostgreSQL", "start it (sudo service postgresql start; user postgres, trust auth on 127.0.0.1:5432) or set PANTAU_TEST_POSTGRES=postgres://user@host:port/postgres?sslmode=disable", err)
 	}
 	name := dbName()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -141,7 +210,7 @@ func MySQL(t testing.TB) string {
 	t.Helper()
 	admin, adminDSN, err := mariadb.connect("mysql", "PANTAU_TEST_MYSQL", DefaultMySQL)
 	if err != nil {
-		unreachable(t, "MySQL/MariaDB", "start it (sudo service mariadb start; root without password on 127.0.0.1:3306) or set PANTAU_TEST_MYSQL=user:pass@tcp(host:port)/", err)
+		Unavailable(t, "MySQL/MariaDB", "start it (sudo service mariadb start; root without password on 127.0.0.1:3306) or set PANTAU_TEST_MYSQL=user:pass@tcp(host:port)/", err)
 	}
 	name := dbName()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

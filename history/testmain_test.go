@@ -1,0 +1,12 @@
+package history
+
+import (
+	"os"
+	"testing"
+
+	"github.com/pantau-id/pantau/source/sourcetest"
+)
+
+// TestMain ends a local run that skipped tests for a missing database or
+// program with a summary of what did not run.
+func TestMain(m *testing.M) { os.Exit(sourcetest.Main(m)) }
