@@ -256,6 +256,23 @@ kpis:
 			},
 		},
 		{
+			name: "recheck_closed must be a positive duration",
+			src: `
+sources:
+  dinsos:
+    driver: postgres
+    dsn_env: PANTAU_SOURCE_DINSOS_DSN
+    recheck_closed: 0s
+  arsip: {driver: sqlite, dsn_env: PANTAU_SOURCE_ARSIP_DSN, recheck_closed: hourly}
+kpis:
+  - {id: a, name: A, kind: count, accumulation: flow, source: dinsos, query: "SELECT x AS region_code, y AS value FROM t"}
+`,
+			want: []string{
+				`5:21: source dinsos: recheck_closed must be positive, like 1h`,
+				`6:77: source arsip: recheck_closed: "hourly" is not a duration; write it like 5m or 30s`,
+			},
+		},
+		{
 			name: "an unknown timezone suggests Indonesian zone names",
 			src: `
 timezone: Asia/Jakrta
@@ -794,7 +811,7 @@ func TestExampleSpecLoads(t *testing.T) {
 		t.Fatalf("sources %v, want only dinsos", spec.SourceNames)
 	}
 	wantSrc := Source{Name: "dinsos", Driver: sqlcheck.DriverPostgres, DSNEnv: "PANTAU_SOURCE_DINSOS_DSN", Timeout: 30 * time.Second,
-		MaxConcurrent: 4, CurrentMonth: CurrentMonthCalendar, Line: src.Line}
+		MaxConcurrent: 4, CurrentMonth: CurrentMonthCalendar, RecheckClosed: time.Hour, Line: src.Line}
 	if src != wantSrc {
 		t.Errorf("source dinsos = %+v, want %+v", src, wantSrc)
 	}
@@ -865,7 +882,7 @@ kpis:
 		t.Errorf("timezone %v refresh %v", spec.Location, spec.Refresh)
 	}
 	src := spec.Sources["arsip"]
-	if src.Timeout != DefaultTimeout || src.MaxConcurrent != DefaultMaxConcurrent || src.CurrentMonth != CurrentMonthCalendar {
+	if src.Timeout != DefaultTimeout || src.MaxConcurrent != DefaultMaxConcurrent || src.CurrentMonth != CurrentMonthCalendar || src.RecheckClosed != DefaultRecheckClosed {
 		t.Errorf("source defaults %+v", src)
 	}
 	a, b := spec.KPIs[0], spec.KPIs[1]

@@ -42,7 +42,7 @@ func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 // Keys each mapping accepts, in the order the docs list them.
 var (
 	specKeys      = []string{"timezone", "refresh", "sources", "kpis"}
-	sourceKeys    = []string{"driver", "dsn_env", "timeout", "max_concurrent", "current_month"}
+	sourceKeys    = []string{"driver", "dsn_env", "timeout", "max_concurrent", "current_month", "recheck_closed"}
 	kpiKeys       = []string{"id", "name", "unit", "kind", "accumulation", "direction", "source", "level", "query", "target", "rate_builds_up", "share", "thresholds"}
 	targetKeys    = []string{"rate"}
 	thresholdKeys = []string{"on_track", "at_risk"}
@@ -510,7 +510,7 @@ var driverHints = map[string]string{
 }
 
 func (d *decoder) source(name string, f field, v *yaml.Node) Source {
-	src := Source{Name: name, Timeout: DefaultTimeout, MaxConcurrent: DefaultMaxConcurrent, CurrentMonth: CurrentMonthCalendar, Line: f.key.Line}
+	src := Source{Name: name, Timeout: DefaultTimeout, MaxConcurrent: DefaultMaxConcurrent, CurrentMonth: CurrentMonthCalendar, RecheckClosed: DefaultRecheckClosed, Line: f.key.Line}
 	label := "source " + name
 	env := defaultEnvName(name)
 	if isNull(v) {
@@ -587,6 +587,14 @@ func (d *decoder) source(name string, f field, v *yaml.Node) Source {
 		if s, ok := d.enum(v, label+": current_month", []string{CurrentMonthCalendar, CurrentMonthLatestData},
 			"calendar (the month of the refresh instant) or latest_data (the latest month with data, for sources that lag)"); ok {
 			src.CurrentMonth = s
+		}
+	}
+	if v, ok := fs.value("recheck_closed"); ok {
+		if t, ok := d.duration(v, label+": recheck_closed"); ok {
+			if t <= 0 {
+				d.errorf(v, "%s: recheck_closed must be positive, like 1h", label)
+			}
+			src.RecheckClosed = t
 		}
 	}
 	return src

@@ -24,6 +24,11 @@ const (
 	DefaultTimeout       = 30 * time.Second
 	DefaultMaxConcurrent = 4
 	DefaultLevel         = kpi.LevelKecamatan
+	// DefaultRecheckClosed: late rows for a closed month mostly arrive in
+	// the days after it ends; reading the year's closed months again once
+	// an hour shows them within the hour at a twelfth of the cost of
+	// rereading them on every 5-minute refresh.
+	DefaultRecheckClosed = time.Hour
 )
 
 // How a source's current month is chosen.
@@ -64,6 +69,11 @@ type Source struct {
 	MaxConcurrent int
 	// CurrentMonth is CurrentMonthCalendar or CurrentMonthLatestData.
 	CurrentMonth string
+	// RecheckClosed is how often the current year's closed months are
+	// queried again for rows that arrived late; in between, each refresh
+	// queries only the open month. A latest_data source also looks for a
+	// newer month with data at this cadence.
+	RecheckClosed time.Duration
 	// Line is where the source is defined in the spec file.
 	Line int
 }
