@@ -46,6 +46,9 @@ type Options struct {
 	Now func() time.Time
 	// Version is reported in pantau_build_info.
 	Version string
+	// ClosedMonths, when set, keeps the closed months' sums of the
+	// year-to-date window across restarts.
+	ClosedMonths ClosedMonthStore
 	// AfterRefresh, when set, runs after each refresh of Run with the new
 	// snapshot (closing the previous month into history, for one).
 	AfterRefresh func(ctx context.Context, s *Snapshot)
@@ -67,6 +70,11 @@ type Collector struct {
 	// lastTargets keeps the last targets read successfully, by year.
 	targetsMu   sync.Mutex
 	lastTargets map[int][]kpi.Target
+	// closed holds each flow KPI's closed months, latest each latest_data
+	// KPI's latest month with data; both by KPI id, filled in New and
+	// touched only by that KPI's live refresh.
+	closed map[string]*closedMonths
+	latest map[string]*latestMonth
 }
 
 // New checks the wiring and prepares the self-metrics. It does not touch the
@@ -93,7 +101,12 @@ func New(opts Options) (*Collector, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	c := &Collector{opts: opts, scoped: scoped, log: opts.Logger, lastTargets: map[int][]kpi.Target{}}
+	c := &Collector{opts: opts, scoped: scoped, log: opts.Logger, lastTargets: map[int][]kpi.Target{},
+		closed: map[string]*closedMonths{}, latest: map[string]*latestMonth{}}
+	for _, k := range opts.Spec.KPIs {
+		c.closed[k.ID] = &closedMonths{}
+		c.latest[k.ID] = &latestMonth{}
+	}
 	c.metrics = newSelfMetrics(c, opts)
 	return c, nil
 }
@@ -330,7 +343,7 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 	run := func(name string, p source.Params) (map[string]kpi.Observation, error) {
 		t0 := time.Now()
 		res, err := q.Query(ctx, k.Query, p)
-		st.Durations[name] = time.Since(t0)
+		st.Durations[name] += time.Since(t0)
 		if live {
 			c.metrics.queryDuration.WithLabelValues(k.ID, name).Set(st.Durations[name].Seconds())
 		}
@@ -351,31 +364,33 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 	}
 
 	period := calendar
-	month, err := run("month", monthParams(period))
+	var month map[string]kpi.Observation
+	var err error
+	lagging := c.opts.Spec.Sources[k.Source].CurrentMonth == config.CurrentMonthLatestData
+	if live && lagging {
+		period, month, err = c.latestWithData(k, calendar, now, run)
+	} else {
+		month, err = run("month", monthParams(period))
+	}
 	if err != nil {
 		return st, err
 	}
-	lagging := c.opts.Spec.Sources[k.Source].CurrentMonth == config.CurrentMonthLatestData
 	if !live && lagging && len(month) == 0 {
 		return st, fmt.Errorf("kpi %s, %s: %w", k.ID, period, ErrMonthNotAvailable)
-	}
-	if live && lagging {
-		for i := 0; len(month) == 0 && i < lagLimit; i++ {
-			period = period.Prev()
-			if month, err = run("month", monthParams(period)); err != nil {
-				return st, err
-			}
-		}
-		if len(month) == 0 {
-			period = calendar
-		}
 	}
 	in := kpi.Input{KPI: k.KPI, Hierarchy: c.scoped, Period: period, At: now, Month: month}
 	if !period.Contains(now) {
 		// A lagging source's latest month is judged as closed.
 		in.At = period.End()
 	}
-	if k.YearQuery() {
+	switch {
+	case k.YearQuery() && live:
+		if in.Year, err = c.yearFromClosed(ctx, k, period, now, month, run); err != nil {
+			return st, err
+		}
+	case k.YearQuery():
+		// Closing a month reads its year whole: once a month, and for
+		// past years too (backfill).
 		if in.Year, err = run("year", yearParams(period)); err != nil {
 			return st, err
 		}

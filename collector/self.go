@@ -21,6 +21,7 @@ type selfMetrics struct {
 	refreshFailures *prometheus.CounterVec
 	refreshDuration prometheus.Gauge
 	targetFailures  prometheus.Counter
+	closedChanges   *prometheus.CounterVec
 }
 
 func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
@@ -30,7 +31,7 @@ func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
 			Name: "pantau_source_up", Help: "1 when the source answered a ping at the last refresh.",
 		}, []string{"source"}),
 		queryDuration: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pantau_query_duration_seconds", Help: "Run time of the KPI's last query of each kind (month, year, baseline).",
+			Name: "pantau_query_duration_seconds", Help: "Run time of the KPI's last query of each kind (month, year, baseline; closed: all closed months it last read).",
 		}, []string{"kpi", "query"}),
 		rowsRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pantau_rows_rejected_total", Help: "Source rows dropped because they could not be used, by reason.",
@@ -47,6 +48,9 @@ func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
 		targetFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pantau_target_read_failures_total", Help: "Failed reads of the targets from pantau's store.",
 		}),
+		closedChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pantau_closed_month_changes_total", Help: "Closed months whose figures changed when queried again (rows that arrived late).",
+		}, []string{"kpi"}),
 	}
 	snapshotAge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "pantau_snapshot_age_seconds", Help: "Time since the published snapshot was computed; -1 before the first refresh.",
@@ -70,6 +74,9 @@ func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
 	build.WithLabelValues(opts.Version, runtime.Version()).Set(1)
 	for _, k := range opts.Spec.KPIs {
 		m.refreshFailures.WithLabelValues(k.ID)
+		if k.YearQuery() {
+			m.closedChanges.WithLabelValues(k.ID)
+		}
 		for _, r := range RejectReasons {
 			m.rowsRejected.WithLabelValues(k.ID, r)
 		}
@@ -77,7 +84,7 @@ func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
 			m.targetsRejected.WithLabelValues(k.ID, r)
 		}
 	}
-	m.registry.MustRegister(m.sourceUp, m.queryDuration, m.rowsRejected, m.targetsRejected, m.refreshFailures, m.refreshDuration, m.targetFailures,
+	m.registry.MustRegister(m.sourceUp, m.queryDuration, m.rowsRejected, m.targetsRejected, m.refreshFailures, m.refreshDuration, m.targetFailures, m.closedChanges,
 		snapshotAge, series, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
