@@ -13,8 +13,8 @@ import (
 	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/kpi"
 	"github.com/pantau-id/pantau/source"
-	"github.com/pantau-id/pantau/store"
 	"github.com/pantau-id/pantau/source/sourcetest"
+	"github.com/pantau-id/pantau/store"
 )
 
 // countingQuerier records the months each query covers: "2026-08" for a
@@ -53,7 +53,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func closedChanges(t *testing.T, c *Collector, id string) float64 {
