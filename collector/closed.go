@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"slices"
 	"time"
 
 	"github.com/pantau-id/pantau/config"
@@ -17,24 +16,31 @@ import (
 // *store.Store is one. Without it they live in memory only and are read
 // from the sources once at start-up.
 type ClosedMonthStore interface {
-	ClosedMonthSums(ctx context.Context, kpiID, scope string, year int) ([]store.MonthSums, error)
-	SaveClosedMonthSums(ctx context.Context, kpiID, scope string, months []store.MonthSums) error
+	ClosedSums(ctx context.Context, kpiID, scope, open string) (store.ClosedSums, bool, error)
+	SaveClosedSums(ctx context.Context, kpiID, scope string, c store.ClosedSums) error
 }
 
-// closedMonths holds one flow KPI's figures for the closed months of one
-// year, per region of the KPI's level. The year-to-date window is their sum
-// plus the open month, so a refresh reads only the open month from the
-// source; the closed months are read again every recheck_closed for rows
-// that arrive late. Only the KPI's own refresh touches it, and refreshes
-// never overlap (refreshMu).
+// closedMonths holds one flow KPI's figures for the closed months of the
+// year before its open month, per region of the KPI's level. The
+// year-to-date window is their sum plus the open month, so a refresh reads
+// only the open month from the source.
+//
+// The closed part is the year query of the open month minus its month
+// query, both bound to the open month's end, rather than a sum of each
+// closed month's own query: a query whose figures depend on :period_end
+// beyond selecting rows (Sembako allocated in September and distributed on
+// 2 October counts as distributed in the year, not in September's month)
+// then gives exactly what the year query gives. It is read again every
+// recheck_closed, and when the open month changes.
+//
+// Only the KPI's own live refresh touches it, and refreshes never overlap
+// (refreshMu).
 type closedMonths struct {
-	year int
-	// loaded says the store has been read for year.
+	open kpi.Period
+	// loaded says the store has been asked for open's sums.
 	loaded bool
-	// months[m] is nil until month m has been read.
-	months [13]map[string]kpi.Observation
-	// checked is when every held month was last read; zero before the
-	// first complete read.
+	// sums is nil until read.
+	sums    map[string]kpi.Observation
 	checked time.Time
 }
 
@@ -43,118 +49,116 @@ type closedMonths struct {
 type queryFunc func(name string, p source.Params) (map[string]kpi.Observation, error)
 
 // yearFromClosed returns the year-to-date observations of a flow KPI whose
-// open month is period and whose open month's rows are month: the sums of
-// the year's closed months, read from the source only when not held yet or
-// when a recheck is due, plus month. A recheck that finds a closed month
-// changed logs it and counts it in pantau_closed_month_changes_total.
+// open month is period and whose open month's rows are month: the closed
+// months' sums, read with a year query when not held or due for a recheck,
+// plus month. A recheck that finds the closed months changed (rows that
+// arrived late) logs it and counts it in pantau_closed_month_changes_total.
 func (c *Collector) yearFromClosed(ctx context.Context, k config.KPI, period kpi.Period, now time.Time, month map[string]kpi.Observation, run queryFunc) (map[string]kpi.Observation, error) {
+	if period.Month() == time.January {
+		return month, nil // nothing has closed yet: the year is the month
+	}
 	cm := c.closed[k.ID]
-	if cm.year != period.Year() {
-		*cm = closedMonths{year: period.Year()}
+	if cm.open.String() != period.String() {
+		*cm = closedMonths{open: period}
 	}
 	hash := queryHash(k)
 	if !cm.loaded && c.opts.ClosedMonths != nil {
-		c.loadClosed(ctx, k, hash, cm)
+		stored, ok, err := c.opts.ClosedMonths.ClosedSums(ctx, k.ID, c.opts.Scope, period.String())
+		switch {
+		case err != nil:
+			// A store that fails only costs a year query.
+			c.log.Warn("reading the closed months' sums failed; reading them from the source", "kpi", k.ID, "err", err)
+		case ok && stored.QueryHash == hash:
+			cm.sums, cm.checked = stored.Sums, stored.CheckedAt
+		}
 	}
 	cm.loaded = true
 	every := c.opts.Spec.Sources[k.Source].RecheckClosed
-	recheck := cm.checked.IsZero() || now.Sub(cm.checked) >= every || now.Before(cm.checked)
-	var save []store.MonthSums
-	for m := time.January; m < period.Month(); m++ {
-		old := cm.months[m]
-		if old != nil && !recheck {
-			continue
-		}
-		p := kpi.NewPeriod(period.Year(), m, period.Location())
-		obs, err := run("closed", monthParams(p))
+	if cm.sums == nil || now.Sub(cm.checked) >= every || now.Before(cm.checked) {
+		year, err := run("year", yearParams(period))
 		if err != nil {
 			return nil, err
 		}
-		if old != nil && !sameObservations(old, obs) {
-			c.metrics.closedChanges.WithLabelValues(k.ID).Inc()
-			c.log.Info("a closed month changed since it was last read (rows arrived late); the year window follows",
-				"kpi", k.ID, "month", p.String(), "regions_before", len(old), "regions_now", len(obs))
+		closed := subtract(year, month)
+		if cm.sums != nil {
+			if n := changedRegions(cm.sums, closed); n > 0 {
+				c.metrics.closedChanges.WithLabelValues(k.ID).Inc()
+				c.log.Info("the closed months changed since they were last read (rows arrived late); the year window follows",
+					"kpi", k.ID, "before", period.String(), "regions", n)
+			}
 		}
-		if obs == nil {
-			obs = map[string]kpi.Observation{} // read, and empty
-		}
-		cm.months[m] = obs
-		save = append(save, store.MonthSums{Period: p.String(), QueryHash: hash, Sums: obs, CheckedAt: now})
-	}
-	if recheck {
-		cm.checked = now
-	}
-	if c.opts.ClosedMonths != nil && len(save) > 0 {
-		if err := c.opts.ClosedMonths.SaveClosedMonthSums(ctx, k.ID, c.opts.Scope, save); err != nil {
-			// Memory still holds them: only a restart reads them again.
-			c.log.Warn("saving closed months' sums failed", "kpi", k.ID, "err", err)
+		cm.sums, cm.checked = closed, now
+		if c.opts.ClosedMonths != nil {
+			err := c.opts.ClosedMonths.SaveClosedSums(ctx, k.ID, c.opts.Scope, store.ClosedSums{Open: period.String(), QueryHash: hash, Sums: closed, CheckedAt: now})
+			if err != nil {
+				// Memory still holds them: only a restart reads them again.
+				c.log.Warn("saving the closed months' sums failed", "kpi", k.ID, "err", err)
+			}
 		}
 	}
-	// Clip: appending the open month must not write into cm.months.
-	return addMonths(append(slices.Clip(cm.months[1:period.Month()]), month)), nil
+	return add(cm.sums, month), nil
 }
 
-// loadClosed fills cm from the store with the sums of the same query.
-// Their oldest check time becomes cm's, so a restart does not reread what
-// was read recently. A store that fails only costs queries.
-func (c *Collector) loadClosed(ctx context.Context, k config.KPI, hash string, cm *closedMonths) {
-	stored, err := c.opts.ClosedMonths.ClosedMonthSums(ctx, k.ID, c.opts.Scope, cm.year)
-	if err != nil {
-		c.log.Warn("reading closed months' sums failed; reading the months from the source", "kpi", k.ID, "err", err)
-		return
-	}
-	for _, s := range stored {
-		p, err := kpi.ParsePeriod(s.Period, nil)
-		if err != nil || p.Year() != cm.year || s.QueryHash != hash {
-			continue
-		}
-		cm.months[p.Month()] = s.Sums
-		if cm.checked.IsZero() || s.CheckedAt.Before(cm.checked) {
-			cm.checked = s.CheckedAt
-		}
-	}
-}
-
-// queryHash identifies what a KPI's monthly figures depend on in the spec.
+// queryHash identifies what a KPI's figures depend on in the spec.
 func queryHash(k config.KPI) string {
 	h := sha256.Sum256([]byte(string(k.Kind) + "\x00" + k.Level.String() + "\x00" + k.Query))
 	return hex.EncodeToString(h[:8])
 }
 
-// addMonths sums monthly observations per region, as a year query over the
-// same rows would: unusable rows (Invalid) add nothing, and a region only
-// ever reported unusable stays unusable.
-func addMonths(months []map[string]kpi.Observation) map[string]kpi.Observation {
-	year := make(map[string]kpi.Observation, len(months[len(months)-1]))
-	for _, m := range months {
-		for code, o := range m {
-			y, seen := year[code]
-			switch {
-			case o.Invalid:
-				if !seen {
-					year[code] = o
-				}
-			case !seen || y.Invalid:
-				year[code] = o
-			default:
-				y.Value += o.Value
-				y.Numerator += o.Numerator
-				y.Denominator += o.Denominator
-				year[code] = y
-			}
+// subtract takes the open month's observations out of the year's, leaving
+// the closed months'. A region whose year is all open month is left out;
+// one the source reported unusable stays unusable.
+func subtract(year, month map[string]kpi.Observation) map[string]kpi.Observation {
+	closed := make(map[string]kpi.Observation, len(year))
+	for code, y := range year {
+		m, ok := month[code]
+		if y.Invalid || !ok || m.Invalid {
+			closed[code] = y
+			continue
+		}
+		d := kpi.Observation{Value: y.Value - m.Value, Numerator: y.Numerator - m.Numerator, Denominator: y.Denominator - m.Denominator}
+		if d != (kpi.Observation{}) {
+			closed[code] = d
+		}
+	}
+	return closed
+}
+
+// add sums the closed months and the open month per region, as the year
+// query would: unusable rows add nothing, and a region reported only
+// unusable stays unusable.
+func add(closed, month map[string]kpi.Observation) map[string]kpi.Observation {
+	year := make(map[string]kpi.Observation, max(len(closed), len(month)))
+	for code, o := range closed {
+		year[code] = o
+	}
+	for code, o := range month {
+		y, seen := year[code]
+		switch {
+		case !seen || y.Invalid && !o.Invalid:
+			year[code] = o
+		case !o.Invalid:
+			y.Value += o.Value
+			y.Numerator += o.Numerator
+			y.Denominator += o.Denominator
+			year[code] = y
 		}
 	}
 	return year
 }
 
-func sameObservations(a, b map[string]kpi.Observation) bool {
-	if len(a) != len(b) {
-		return false
-	}
+// changedRegions counts the regions whose closed-month figures differ.
+func changedRegions(a, b map[string]kpi.Observation) int {
+	n := 0
 	for code, o := range a {
 		if p, ok := b[code]; !ok || p != o {
-			return false
+			n++
 		}
 	}
-	return true
+	for code := range b {
+		if _, ok := a[code]; !ok {
+			n++
+		}
+	}
+	return n
 }

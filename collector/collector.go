@@ -343,7 +343,7 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 	run := func(name string, p source.Params) (map[string]kpi.Observation, error) {
 		t0 := time.Now()
 		res, err := q.Query(ctx, k.Query, p)
-		st.Durations[name] += time.Since(t0)
+		st.Durations[name] = time.Since(t0)
 		if live {
 			c.metrics.queryDuration.WithLabelValues(k.ID, name).Set(st.Durations[name].Seconds())
 		}

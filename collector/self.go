@@ -31,7 +31,7 @@ func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
 			Name: "pantau_source_up", Help: "1 when the source answered a ping at the last refresh.",
 		}, []string{"source"}),
 		queryDuration: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pantau_query_duration_seconds", Help: "Run time of the KPI's last query of each kind (month, year, baseline; closed: all closed months it last read).",
+			Name: "pantau_query_duration_seconds", Help: "Run time of the KPI's last query of each kind (month, year, baseline).",
 		}, []string{"kpi", "query"}),
 		rowsRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pantau_rows_rejected_total", Help: "Source rows dropped because they could not be used, by reason.",

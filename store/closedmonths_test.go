@@ -10,56 +10,68 @@ import (
 	"github.com/pantau-id/pantau/kpi"
 )
 
-func TestClosedMonthSums(t *testing.T) {
+func TestClosedSums(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 10, 16, 5, 0, 0, 0, time.UTC)
-	march := MonthSums{Period: "2026-03", QueryHash: "h1", CheckedAt: at, Sums: map[string]kpi.Observation{
+	october := ClosedSums{Open: "2026-10", QueryHash: "h1", CheckedAt: at, Sums: map[string]kpi.Observation{
 		"32.16.06": {Numerator: 3, Denominator: 4},
 		"32.16.07": {Value: 2},
 		"32.75.01": {Invalid: true},
 	}}
+	read := func(t *testing.T, s *Store, id, scope, open string) (ClosedSums, bool) {
+		t.Helper()
+		c, ok, err := s.ClosedSums(ctx, id, scope, open)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, ok
+	}
 	runStoreTests(t, []storeTest{
-		{"sums read back as written, per KPI, scope and year", func(t *testing.T, s *Store) {
-			jan := MonthSums{Period: "2026-01", QueryHash: "h1", CheckedAt: at, Sums: map[string]kpi.Observation{}}
-			lastYear := MonthSums{Period: "2025-12", QueryHash: "h1", CheckedAt: at, Sums: march.Sums}
-			if err := s.SaveClosedMonthSums(ctx, "sembako_salur", "ID", []MonthSums{march, jan, lastYear}); err != nil {
+		{"sums read back as written, per KPI, scope and open month", func(t *testing.T, s *Store) {
+			if err := s.SaveClosedSums(ctx, "sembako_salur", "ID", october); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.SaveClosedMonthSums(ctx, "sembako_salur", "32", []MonthSums{jan}); err != nil {
+			shard := ClosedSums{Open: "2026-10", QueryHash: "h1", CheckedAt: at, Sums: map[string]kpi.Observation{}}
+			if err := s.SaveClosedSums(ctx, "sembako_salur", "32", shard); err != nil {
 				t.Fatal(err)
 			}
-			got, err := s.ClosedMonthSums(ctx, "sembako_salur", "ID", 2026)
-			if err != nil {
-				t.Fatal(err)
+			if got, ok := read(t, s, "sembako_salur", "ID", "2026-10"); !ok || !reflect.DeepEqual(got, october) {
+				t.Errorf("got %+v (%v), want %+v", got, ok, october)
 			}
-			if want := []MonthSums{jan, march}; !reflect.DeepEqual(got, want) {
-				t.Errorf("got %+v\nwant %+v", got, want)
+			if got, ok := read(t, s, "sembako_salur", "32", "2026-10"); !ok || !reflect.DeepEqual(got, shard) {
+				t.Errorf("the shard's: got %+v (%v), want %+v", got, ok, shard)
 			}
-			if got, _ := s.ClosedMonthSums(ctx, "kube_jasa", "ID", 2026); len(got) != 0 {
-				t.Errorf("another KPI's sums: %+v", got)
+			if _, ok := read(t, s, "kube_jasa", "ID", "2026-10"); ok {
+				t.Error("another KPI has sums")
+			}
+			if _, ok := read(t, s, "sembako_salur", "ID", "2026-09"); ok {
+				t.Error("another open month has sums")
 			}
 		}},
-		{"saving a month again replaces its sums", func(t *testing.T, s *Store) {
-			if err := s.SaveClosedMonthSums(ctx, "k", "ID", []MonthSums{march}); err != nil {
+		{"saving the sums of a later open month replaces the earlier ones", func(t *testing.T, s *Store) {
+			if err := s.SaveClosedSums(ctx, "k", "ID", october); err != nil {
 				t.Fatal(err)
 			}
-			late := MonthSums{Period: "2026-03", QueryHash: "h2", CheckedAt: at.Add(time.Hour), Sums: map[string]kpi.Observation{"32.16.06": {Numerator: 4, Denominator: 5}}}
-			if err := s.SaveClosedMonthSums(ctx, "k", "ID", []MonthSums{late}); err != nil {
+			november := ClosedSums{Open: "2026-11", QueryHash: "h2", CheckedAt: at.Add(time.Hour), Sums: map[string]kpi.Observation{"32.16.06": {Numerator: 4, Denominator: 5}}}
+			if err := s.SaveClosedSums(ctx, "k", "ID", november); err != nil {
 				t.Fatal(err)
 			}
-			got, err := s.ClosedMonthSums(ctx, "k", "ID", 2026)
-			if err != nil || !reflect.DeepEqual(got, []MonthSums{late}) {
-				t.Errorf("got %+v, %v; want %+v", got, err, late)
+			if got, ok := read(t, s, "k", "ID", "2026-11"); !ok || !reflect.DeepEqual(got, november) {
+				t.Errorf("got %+v (%v), want %+v", got, ok, november)
+			}
+			if _, ok := read(t, s, "k", "ID", "2026-10"); ok {
+				t.Error("October's sums are still stored")
 			}
 		}},
-		{"a bad month is refused and nothing is written", func(t *testing.T, s *Store) {
-			bad := MonthSums{Period: "2026-13", QueryHash: "h", CheckedAt: at}
-			err := s.SaveClosedMonthSums(ctx, "k", "ID", []MonthSums{march, bad})
+		{"a bad open month is refused and nothing is written", func(t *testing.T, s *Store) {
+			bad := october
+			bad.Open = "2026-13"
+			err := s.SaveClosedSums(ctx, "k", "ID", bad)
 			if err == nil || !strings.Contains(err.Error(), "2026-13") {
 				t.Fatalf("error = %v, want one naming 2026-13", err)
 			}
-			if got, _ := s.ClosedMonthSums(ctx, "k", "ID", 2026); len(got) != 0 {
-				t.Errorf("stored %+v after a refused write", got)
+			if _, ok := read(t, s, "k", "ID", "2026-13"); ok {
+				t.Error("stored after a refused write")
 			}
 		}},
 	})

@@ -166,8 +166,9 @@ type app struct {
 }
 
 // startRuntime opens the spec's sources and wires a collector. With a store
-// it reads targets from it and, after each refresh, closes the previous
-// month into monthly history (once: the store ignores rows already there).
+// it reads targets from it, keeps the closed months' sums of the year
+// window in it and, after each refresh, closes the previous month into
+// monthly history (once: the store ignores rows already there).
 // It does not refresh: serve refreshes in the background so /healthz
 // answers at once.
 func startRuntime(ctx context.Context, spec *config.Spec, region string, st *store.Store, log *slog.Logger) (*app, error) {
@@ -203,6 +204,7 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 	opts := collector.Options{Spec: spec, Regions: regions, Scope: region, Sources: queriers, Logger: log, Version: buildVersion(), Now: clockOf(ctx)}
 	if st != nil {
 		opts.Targets = st
+		opts.ClosedMonths = st
 		opts.AfterRefresh = func(ctx context.Context, s *collector.Snapshot) {
 			prev := kpi.PeriodAt(s.At, spec.Location).Prev()
 			n, err := history.CloseMonth(ctx, rt.collector, st, spec.KPIIDs(), prev, s.At)

@@ -1,20 +1,23 @@
--- The source's figures for each closed month of a KPI, one row per KPI ×
--- collector scope × month: the sums the year-to-date window adds up, so a
--- refresh queries only the open month. Unlike monthly_history (what was
--- reported when the month closed, written once) a row is replaced when a
--- recheck finds rows that arrived late. sums is JSON, keyed by the region
--- codes of the KPI's level; query_hash names the query and level the sums
--- came from, so a changed query is read afresh instead of trusted.
+-- The source's figures for the closed months of the year, per KPI and
+-- collector scope: what the year-to-date window adds the open month to, so
+-- a refresh queries only the open month. One row per KPI and scope, for
+-- the latest open month (open_period): the year query of that month minus
+-- its month query, read again every recheck_closed for rows that arrive
+-- late, and replaced then. sums is JSON keyed by the region codes of the
+-- KPI's level; query_hash names the query and level they came from, so a
+-- changed query is read afresh instead of trusted. Unlike monthly_history
+-- (the figures reported when a month closed, written once) these follow
+-- the source.
 
 -- +goose Up
 CREATE TABLE closed_month_sums (
-    kpi        TEXT NOT NULL,
-    scope      TEXT NOT NULL,
-    period     TEXT NOT NULL CHECK (period LIKE '____-__'),
-    query_hash TEXT NOT NULL,
-    sums       TEXT NOT NULL,
-    checked_at TEXT NOT NULL,
-    PRIMARY KEY (kpi, scope, period)
+    kpi         TEXT NOT NULL,
+    scope       TEXT NOT NULL,
+    open_period TEXT NOT NULL CHECK (open_period LIKE '____-__'),
+    query_hash  TEXT NOT NULL,
+    sums        TEXT NOT NULL,
+    checked_at  TEXT NOT NULL,
+    PRIMARY KEY (kpi, scope)
 );
 
 -- +goose Down
