@@ -476,4 +476,3 @@ func report(args []string) error {
 	}
 	return nil
 }
-
