@@ -179,8 +179,9 @@ func cpuTicks(pid int) (int64, bool) {
 const ticksPerSecond = 100
 
 // backends finds the PostgreSQL backends of one role on one database by
-// their process titles ("postgres: ROLE DB 127.0.0.1(5432) idle").
-func backends(prefix string) []int {
+// their process titles ("postgres: 15/main: ROLE DB 127.0.0.1(5432) idle";
+// without the cluster name where cluster_name is unset).
+func backends(title string) []int {
 	ents, _ := os.ReadDir("/proc")
 	var out []int
 	for _, e := range ents {
@@ -189,7 +190,7 @@ func backends(prefix string) []int {
 			continue
 		}
 		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err == nil && strings.HasPrefix(string(b), prefix) {
+		if err == nil && strings.HasPrefix(string(b), "postgres: ") && strings.Contains(string(b), title) {
 			out = append(out, pid)
 		}
 	}
@@ -240,7 +241,7 @@ func measure(args []string) error {
 	every := fs.Duration("scrape-every", time.Second, "scrape interval")
 	fs.Parse(args)
 
-	prefix := "postgres: " + *role + " " + *db + " "
+	prefix := ": " + *role + " " + *db + " "
 	// base holds each backend's CPU when first seen: a backend born during
 	// the round starts from zero.
 	base, last := map[int]int64{}, map[int]int64{}
