@@ -9,7 +9,7 @@ import (
 
 func TestMigrations(t *testing.T) {
 	ctx := context.Background()
-	const latest = 4
+	const latest = 5
 	tests := []struct {
 		name string
 		run  func(t *testing.T, s *Store)
@@ -23,7 +23,7 @@ func TestMigrations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := []int64{1, 2, 3, 4}; !slices.Equal(applied, want) {
+			if want := []int64{1, 2, 3, 4, 5}; !slices.Equal(applied, want) {
 				t.Errorf("applied %v, want %v", applied, want)
 			}
 			cur, lat, err = s.Version(ctx)
@@ -48,7 +48,7 @@ func TestMigrations(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := s.Migrate(ctx)
-			want := "store: database is at migration 999 but this pantau knows only up to 4; upgrade pantau or use the matching version"
+			want := "store: database is at migration 999 but this pantau knows only up to 5; upgrade pantau or use the matching version"
 			if err == nil || err.Error() != want {
 				t.Fatalf("Migrate error = %v\nwant %s", err, want)
 			}

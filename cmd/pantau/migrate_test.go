@@ -90,19 +90,19 @@ func TestMigrate(t *testing.T) {
 		t.Parallel()
 		onEachStore(t, func(t *testing.T, ts testStore) {
 			out, _ := mustRun(t, exitOK, append([]string{"migrate", "--status"}, ts.flags()...)...)
-			if want := ts.driver + " store at migration 0; this pantau knows up to 4: 4 migrations pending (1 to 4); run: pantau migrate\n"; out != want {
+			if want := ts.driver + " store at migration 0; this pantau knows up to 5: 5 migrations pending (1 to 5); run: pantau migrate\n"; out != want {
 				t.Errorf("status before:\n got %q\nwant %q", out, want)
 			}
 			out, _ = mustRun(t, exitOK, append([]string{"migrate"}, ts.flags()...)...)
-			if want := "applied migrations 1, 2, 3, 4: " + ts.driver + " store now at migration 4, the latest\n"; out != want {
+			if want := "applied migrations 1, 2, 3, 4, 5: " + ts.driver + " store now at migration 5, the latest\n"; out != want {
 				t.Errorf("first migrate:\n got %q\nwant %q", out, want)
 			}
 			out, _ = mustRun(t, exitOK, append([]string{"migrate"}, ts.flags()...)...)
-			if want := "nothing to apply: " + ts.driver + " store at migration 4, the latest\n"; out != want {
+			if want := "nothing to apply: " + ts.driver + " store at migration 5, the latest\n"; out != want {
 				t.Errorf("second migrate:\n got %q\nwant %q", out, want)
 			}
 			out, _ = mustRun(t, exitOK, append([]string{"migrate", "--status"}, ts.flags()...)...)
-			if want := ts.driver + " store at migration 4, the latest this pantau knows: up to date\n"; out != want {
+			if want := ts.driver + " store at migration 5, the latest this pantau knows: up to date\n"; out != want {
 				t.Errorf("status after:\n got %q\nwant %q", out, want)
 			}
 		})
@@ -112,7 +112,7 @@ func TestMigrate(t *testing.T) {
 		onEachStore(t, func(t *testing.T, ts testStore) {
 			mustRun(t, exitOK, append([]string{"migrate"}, ts.flags()...)...)
 			ts.exec(t, "INSERT INTO goose_db_version (version_id, is_applied) VALUES (999, TRUE)")
-			const want = "store: database is at migration 999 but this pantau knows only up to 4; upgrade pantau or use the matching version\n"
+			const want = "store: database is at migration 999 but this pantau knows only up to 5; upgrade pantau or use the matching version\n"
 			for _, args := range [][]string{
 				{"migrate"},
 				{"migrate", "--status"},
