@@ -37,7 +37,7 @@
 //     TABLE, and what it can recognise as writing, locking or side effects:
 //     DELETE/INSERT/UPDATE/MERGE inside a WITH, SELECT … INTO (a table, a
 //     variable, MySQL's OUTFILE/DUMPFILE), FOR UPDATE/SHARE, and functions
-//     such as nextval, pg_terminate_backend, lo_import, dblink, pg_sleep
+//     such as nextval, pg_terminate_backend, lo_import, dblink
 //     (sqlcheck.ErrNotReadOnly). This matters on MySQL and MariaDB, where DDL
 //     such as CREATE TABLE commits the transaction implicitly and so escapes
 //     READ ONLY;

@@ -187,9 +187,11 @@ func lockClause(a, b, c string) int {
 	return 0
 }
 
-// sideEffects are functions a SELECT can call that write, lock, reach
-// outside the transaction or only wait; the read-only transaction stops
-// some of them, with a message that names none. Lower case.
+// sideEffects are functions a SELECT can call that write, lock or reach
+// outside the transaction; the read-only transaction stops some of them,
+// with a message that names none. Lower case. Sleeping (pg_sleep, SLEEP)
+// is allowed: it writes nothing, and the source's timeout, on the client
+// and on the server, bounds it as it bounds any slow query.
 var sideEffects = map[string]string{
 	// PostgreSQL
 	"nextval":                 "changes a sequence",
@@ -219,14 +221,7 @@ var sideEffects = map[string]string{
 	"pg_advisory_lock_shared": "takes a lock that outlives the query",
 	"pg_try_advisory_lock":    "takes a lock that outlives the query",
 	"pg_advisory_xact_lock":   "takes a lock other sessions wait for",
-	// A query that sleeps writes nothing, but holds a connection and one of
-	// the source's query slots for no data: refused as well.
-	"pg_sleep":       "only waits, holding a connection and a query slot",
-	"pg_sleep_for":   "only waits, holding a connection and a query slot",
-	"pg_sleep_until": "only waits, holding a connection and a query slot",
 	// MySQL and MariaDB
-	"sleep":        "only waits, holding a connection and a query slot",
-	"benchmark":    "only burns the server's CPU",
 	"get_lock":     "takes a lock that outlives the query",
 	"release_lock": "releases a lock of the session",
 	"load_file":    "reads a file on the server",

@@ -20,7 +20,7 @@ KPI kinds and levels, targets, thresholds and the queries' parameters and
 columns. A query must be one statement that only reads: a data-modifying
 WITH (DELETE, INSERT, UPDATE), SELECT … INTO, a locking FOR UPDATE/SHARE
 and functions with side effects (nextval, pg_terminate_backend, lo_import,
-dblink, pg_sleep, …) are reported at their line in the file. Check does not
+dblink, …) are reported at their line in the file. Check does not
 connect to any database; at run time each query also runs in a read-only
 transaction, and the account should be read-only too (see README.md).
 
