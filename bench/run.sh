@@ -113,6 +113,8 @@ END {
 		if (get(name, "cpu/sql") != "")
 			printf "  CPU time of pantau alone %.3f s per refresh (replayed; the process used %.3f s in the real refresh): cpu/sql %.3f (goal < 0.10)\n", \
 				get(name, "replay-cpu-s"), get(name, "cpu-s"), get(name, "cpu/sql")
+		if (get(name, "cpu/db-cpu") != "")
+			printf "  CPU of the database %.3f s per refresh: pantau CPU / database CPU %.3f\n", get(name, "db-cpu-s"), get(name, "cpu/db-cpu")
 		s = get("BenchmarkScrapeNational/gzip", "ns/op")
 		if (s != "") printf "  a gzip scrape costs %.5f of this refresh\n", s / get(name, "ns/op")
 		drv = label; sub(/\/.*/, "", drv)

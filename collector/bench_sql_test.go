@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -55,6 +56,12 @@ import (
 //   - cpu/sql: replay-cpu-s ÷ sql-s, pantau's own CPU time per refresh
 //     against the query phase's wall time: what pantau costs on top of the
 //     database, overlapping or not. The goal is under 0.10.
+//   - db-cpu-s: the database's CPU time per refresh. PostgreSQL: the CPU
+//     the server backends of the benchmark's database used (read from
+//     /proc, so only for a server on this machine); SQLite: cpu-s minus
+//     replay-cpu-s. cpu/db-cpu is replay-cpu-s ÷ db-cpu-s: CPU against
+//     CPU, which other load on a shared machine distorts far less than the
+//     wall times.
 //
 // The first run generates the SQLite file (about 10 s at Scale 1) and
 // loads a copy into PostgreSQL (skipped when PostgreSQL is unreachable and
@@ -137,12 +144,22 @@ func benchRefreshSQL(b *testing.B, driver string, scale float64) {
 	// database's caches, and checks the data.
 	checkRefresh(b, c.Refresh(ctx))
 
+	var backends func() (time.Duration, bool)
+	if driver == source.DriverPostgres {
+		backends = postgresBackendsCPU(b, dsn)
+	}
+
 	b.ReportAllocs()
-	var sqlT, buildT, sumT, cpuT time.Duration
+	var sqlT, buildT, sumT, cpuT, dbT time.Duration
+	dbOK := backends != nil
 	var s *Snapshot
 	n := 0
 	for b.Loop() {
 		tq.reset()
+		var db0, db1 time.Duration
+		if dbOK {
+			db0, dbOK = backends()
+		}
 		cpu0, cpuOK := processCPU()
 		start := time.Now()
 		s = c.Refresh(ctx)
@@ -150,6 +167,10 @@ func benchRefreshSQL(b *testing.B, driver string, scale float64) {
 		cpu1, _ := processCPU()
 		if cpuOK {
 			cpuT += cpu1 - cpu0
+		}
+		if dbOK {
+			db1, dbOK = backends()
+			dbT += db1 - db0
 		}
 		first, last, sum := tq.span()
 		if first.IsZero() {
@@ -205,10 +226,62 @@ func benchRefreshSQL(b *testing.B, driver string, scale float64) {
 		b.ReportMetric((cpuT / time.Duration(n)).Seconds(), "cpu-s")
 		b.ReportMetric(replayCPUS, "replay-cpu-s")
 		b.ReportMetric(replayCPUS/sqlS, "cpu/sql")
+		dbS := (cpuT / time.Duration(n)).Seconds() - replayCPUS // SQLite runs in this process
+		if driver == source.DriverPostgres {
+			dbS = (dbT / time.Duration(n)).Seconds()
+		}
+		if driver == source.DriverSQLite || dbOK {
+			b.ReportMetric(dbS, "db-cpu-s")
+			b.ReportMetric(replayCPUS/dbS, "cpu/db-cpu")
+		}
 	}
 	b.ReportMetric(float64(s.Series()), "series")
 	b.ReportMetric(float64(s.exposition.textBytes), "text-bytes")
 	b.ReportMetric(float64(len(s.exposition.gzip)), "gzip-bytes")
+}
+
+// postgresBackendsCPU returns a function that reads the CPU time used so
+// far by the PostgreSQL backends connected to dsn's database (other than
+// its own), from /proc/PID/stat: the server must run on this machine. It
+// reports false when it cannot read them.
+func postgresBackendsCPU(b *testing.B, dsn string) func() (time.Duration, bool) {
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	return func() (time.Duration, bool) {
+		rows, err := db.Query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+		if err != nil {
+			return 0, false
+		}
+		defer rows.Close()
+		var total time.Duration
+		for rows.Next() {
+			var pid int
+			if err := rows.Scan(&pid); err != nil {
+				return 0, false
+			}
+			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			if err != nil {
+				return 0, false
+			}
+			// Fields 14 and 15 (utime, stime) in clock ticks of 1/100 s
+			// (USER_HZ on Linux), after the command name in parentheses.
+			f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+			if len(f) < 13 {
+				return 0, false
+			}
+			utime, err1 := strconv.ParseInt(f[11], 10, 64)
+			stime, err2 := strconv.ParseInt(f[12], 10, 64)
+			if err1 != nil || err2 != nil {
+				return 0, false
+			}
+			total += time.Duration(utime+stime) * 10 * time.Millisecond
+		}
+		return total, rows.Err() == nil
+	}
 }
 
 // checkRefresh fails the benchmark when a KPI failed or rejected rows: a
