@@ -425,33 +425,24 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 	return st, nil
 }
 
-// reportTargets counts and logs the targets Evaluate could not use, one
-// line per reason with the regions concerned.
+// reportTargets counts and logs the targets Evaluate could not use: one
+// log line per reason, with the regions and the first one's detail.
 func (c *Collector) reportTargets(id string, rejected []kpi.Rejection) {
-	byReason := map[string][]string{}
-	var reasons []string
-	for _, r := range rejected {
-		if r.Reason == kpi.RejectUnknownRow {
-			// Rows are validated before Evaluate; count one anyway.
-			c.metrics.rowsRejected.WithLabelValues(id, RejectUnknownRegion).Inc()
-			continue
-		}
-		if byReason[r.Reason] == nil {
-			reasons = append(reasons, r.Reason)
-		}
-		byReason[r.Reason] = append(byReason[r.Reason], r.Region)
-		c.metrics.targetsRejected.WithLabelValues(id, r.Reason).Inc()
-	}
-	sort.Strings(reasons)
-	for _, reason := range reasons {
+	for _, reason := range kpi.TargetRejectReasons {
+		var regions []string
 		example := ""
 		for _, r := range rejected {
-			if r.Reason == reason {
-				example = r.Region + ": " + r.Detail
-				break
+			if r.Reason != reason {
+				continue
 			}
+			if regions = append(regions, r.Region); len(regions) == 1 {
+				example = r.Region + ": " + r.Detail
+			}
+			c.metrics.targetsRejected.WithLabelValues(id, reason).Inc()
 		}
-		c.log.Warn("targets ignored", "kpi", id, "reason", reason, "regions", byReason[reason], "example", example)
+		if len(regions) > 0 {
+			c.log.Warn("targets ignored", "kpi", id, "reason", reason, "regions", regions, "example", example)
+		}
 	}
 }
 

@@ -106,8 +106,18 @@ var families = func() []family {
 					emit(1, append(labels, string(p.Status))...)
 				})
 			}},
-		progressFamily("pantau_kpi_target_coverage_ratio", "Fraction of the region's regions at the KPI's level that its target covers; attainment, pace and status judge that part only.",
-			func(p *kpi.Progress) kpi.Number { return p.TargetCoverage }),
+		{name: "pantau_kpi_target_coverage_ratio", help: "Fraction of the region's regions at the KPI's level that its target covers; attainment, pace and status judge that part only.",
+			labels: seriesLabels,
+			// At the KPI's own level a target covers its region or there
+			// is none, which pantau_kpi_target already says: only the
+			// levels above, a few percent of the rows, are published.
+			perKPI: func(st *KPIState, emit func(float64, ...string)) {
+				eachProgress(st.Progress, func(p *kpi.Progress, labels []string) {
+					if p.Level < st.Def.Level && p.TargetCoverage.OK {
+						emit(p.TargetCoverage.V, labels...)
+					}
+				})
+			}},
 		progressFamily("pantau_kpi_target", "Target for the window: the month's amount (flow), the level due at month end (stock), the annual target (window=year), or the target rate.",
 			func(p *kpi.Progress) kpi.Number { return p.Target }),
 		{name: "pantau_query_last_success_timestamp_seconds", help: "When the KPI's queries last all succeeded (Unix time).",

@@ -173,25 +173,25 @@ func Evaluate(in Input) ([]Progress, []Rejection) {
 	elapsed := in.Period.Elapsed(in.At)
 	yearElapsed := in.Period.YearElapsed(in.At)
 	out := make([]Progress, 0, 2*len(h.Regions()))
-	for _, r := range h.Regions() {
+	for i, r := range h.Regions() {
 		if r.Level > k.Level {
 			continue
 		}
 		c := r.Code
 		for _, w := range Windows {
-			p := Progress{KPI: k.ID, Region: c, Level: r.Level, Window: w, TargetCoverage: Div(float64(covered[c]), float64(total[c]))}
-			obs, cov, rates := month[c], covMonth[c], monthRates
+			p := Progress{KPI: k.ID, Region: c, Level: r.Level, Window: w, TargetCoverage: Div(float64(covered[i]), float64(total[i]))}
+			obs, cov, rates := month[c], covMonth[i], monthRates
 			_, has := month[c]
 			if w == WindowYear {
-				obs, cov, rates = year[c], covYear[c], yearRates
+				obs, cov, rates = year[c], covYear[i], yearRates
 				_, has = year[c]
 			}
 			judged := true
 			if k.Kind == KindRate {
-				judged = rateProgress(&p, k, rates[c], obs, cov, has, month[c], covMonth[c], elapsed)
+				judged = rateProgress(&p, k, rates[c], obs, cov, has, month[c], covMonth[i], elapsed)
 			} else {
 				plan, hasPlan := plans[c]
-				countProgress(&p, k, in.Period, in.At, plan, hasPlan, obs, cov, covBase[c].Value, has, baseline[c], elapsed, yearElapsed)
+				countProgress(&p, k, in.Period, in.At, plan, hasPlan, obs, cov, covBase[i].Value, has, baseline[c], elapsed, yearElapsed)
 			}
 			p.Status = status(k, p, has && judged)
 			out = append(out, p)
@@ -225,29 +225,29 @@ func screenTargets(h *Hierarchy, k KPI, targets []Target) (ok []Target, rejected
 // cover sums, for every region down to level, the observations of the part
 // its target covers: all of it when covers says so, else what its
 // children's targets cover. It also counts the regions at level under each
-// region (total) and how many of them are covered.
-func cover(h *Hierarchy, level Level, obs map[string]Observation, covers func(Region) bool) (sums map[string]Observation, covered, total map[string]int) {
+// region (total) and how many of them are covered. Results are indexed like
+// h.Regions().
+func cover(h *Hierarchy, level Level, obs map[string]Observation, covers func(Region) bool) (sums []Observation, covered, total []int) {
 	regions := h.Regions()
-	sums = make(map[string]Observation, len(regions))
-	covered = make(map[string]int, len(regions))
-	total = make(map[string]int, len(regions))
+	sums = make([]Observation, len(regions))
+	covered = make([]int, len(regions))
+	total = make([]int, len(regions))
 	for i := len(regions) - 1; i >= 0; i-- { // children before parents
 		r := regions[i]
 		if r.Level > level {
 			continue
 		}
 		if r.Level == level {
-			total[r.Code] = 1
+			total[i] = 1
 		}
 		if covers(r) {
-			sums[r.Code], covered[r.Code] = obs[r.Code], total[r.Code]
+			sums[i], covered[i] = obs[r.Code], total[i]
 		}
 		if r.Parent != "" {
-			s := sums[r.Parent]
-			s.add(sums[r.Code])
-			sums[r.Parent] = s
-			covered[r.Parent] += covered[r.Code]
-			total[r.Parent] += total[r.Code]
+			p := h.byCode[r.Parent]
+			sums[p].add(sums[i])
+			covered[p] += covered[i]
+			total[p] += total[i]
 		}
 	}
 	return sums, covered, total

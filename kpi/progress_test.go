@@ -252,6 +252,16 @@ func TestEvaluate(t *testing.T) {
 			check: []string{"Target", "TargetCoverage", "Status"},
 		},
 		{
+			name: "a stock target of 0 falls linearly from the level on 1 January",
+			in: Input{KPI: stock, Month: obs("31.71.01", 40), Baseline: obs("31.71.01", 30),
+				Targets: []Target{{Region: "31", Annual: 0}}},
+			region: "31", window: WindowMonth,
+			// 30 − 30 × 9.5/12 = 6.25 due now, 30 − 30 × 10/12 = 5 by
+			// October's end; 40 is far above for an up KPI: on track.
+			want:  Progress{Target: num(5), Expected: num(6.25), Pace: num(6.4), Status: OnTrack},
+			check: []string{"Target", "Expected", "Pace", "Status"},
+		},
+		{
 			name:   "a down flow above an explicit target of 0 is behind",
 			in:     Input{KPI: downFlow, Month: obs("31.71.01", 1), Year: obs("31.71.01", 1), Targets: []Target{{Region: "31.71.01", Annual: 0}}},
 			region: "31.71.01", window: WindowMonth,

@@ -209,16 +209,16 @@ func ResolveRates(h *Hierarchy, k KPI, targets []Target, obs map[string]Observat
 	}
 	regions := h.Regions()
 	// inherited is the rate a region gets from above: its own, else its
-	// nearest ancestor's, else the fixed one.
-	inherited := make(map[string]float64, len(regions))
-	for _, r := range regions { // parents first
+	// nearest ancestor's, else the fixed one. Indexed like regions.
+	inherited := make([]float64, len(regions))
+	for i, r := range regions { // parents first
 		switch {
 		case own[r.Code] > 0:
-			inherited[r.Code] = own[r.Code]
-		case r.Parent != "" && inherited[r.Parent] > 0:
-			inherited[r.Code] = inherited[r.Parent]
+			inherited[i] = own[r.Code]
+		case r.Parent != "" && inherited[h.byCode[r.Parent]] > 0:
+			inherited[i] = inherited[h.byCode[r.Parent]]
 		case k.TargetRate > 0:
-			inherited[r.Code] = k.TargetRate
+			inherited[i] = k.TargetRate
 		}
 	}
 	type acc struct {
@@ -229,13 +229,13 @@ func ResolveRates(h *Hierarchy, k KPI, targets []Target, obs map[string]Observat
 		mixed            bool
 	}
 	rates := make(map[string]float64, len(regions))
-	accs := make(map[string]acc, len(regions))
+	accs := make([]acc, len(regions))
 	for i := len(regions) - 1; i >= 0; i-- { // children before parents
 		r := regions[i]
 		if r.Level > k.Level {
 			continue
 		}
-		rate, a := inherited[r.Code], accs[r.Code]
+		rate, a := inherited[i], accs[i]
 		switch {
 		case r.Level == k.Level:
 			a.weight = obs[r.Code].Denominator
@@ -252,7 +252,7 @@ func ResolveRates(h *Hierarchy, k KPI, targets []Target, obs map[string]Observat
 		}
 		rates[r.Code] = rate
 		if r.Parent != "" {
-			pa := accs[r.Parent]
+			pa := &accs[h.byCode[r.Parent]]
 			if pa.n > 0 && pa.rate != rate {
 				pa.mixed = true
 			}
@@ -261,7 +261,6 @@ func ResolveRates(h *Hierarchy, k KPI, targets []Target, obs map[string]Observat
 			pa.weight += a.weight
 			pa.sum += rate
 			pa.n++
-			accs[r.Parent] = pa
 		}
 	}
 	return rates
