@@ -357,7 +357,7 @@ func TestTargetsCommandLine(t *testing.T) {
 		{"a file of another format", importArgs(ts, "testdata/targets/spec.yaml"), exitFailure, "", "cannot tell the format from the name; name the file .csv or .xlsx"},
 		{"an invalid spec", append([]string{"targets", "import", "--config", "testdata/check/many_problems.yaml", goodCSV}, ts.flags()...), exitFailure, "", "fix the spec above (pantau check testdata/check/many_problems.yaml lists every problem)"},
 		{"a store that does not exist is not created", importArgs(missing, goodCSV), exitFailure, "", "there is no pantau store yet (the file named by --store-dsn or PANTAU_STORE_DSN does not exist); create it with: pantau migrate"},
-		{"a store that is not migrated", importArgs(unmigrated, goodCSV), exitFailure, "", "the store is at migration 0 but this pantau needs 4; run: pantau migrate"},
+		{"a store that is not migrated", importArgs(unmigrated, goodCSV), exitFailure, "", "the store is at migration 0 but this pantau needs 5; run: pantau migrate"},
 		{"export needs --config", append([]string{"targets", "export"}, ts.flags()...), exitUsage, "", "name the KPI spec with --config"},
 		{"export takes no file argument", exportArgs(ts, "out.csv"), exitUsage, "", `takes no file argument (got "out.csv"); name the output file with -o`},
 		{"xlsx needs -o", exportArgs(ts, "--format", "xlsx"), exitUsage, "", "an XLSX workbook goes to a file: add -o targets.xlsx"},
