@@ -37,6 +37,15 @@ func (c *countingQuerier) Query(ctx context.Context, query string, p source.Para
 	return c.Querier.Query(ctx, query, p)
 }
 
+// expect fails the test unless the queries since the last take are want
+// (in any order).
+func (c *countingQuerier) expect(t *testing.T, what string, want []string) {
+	t.Helper()
+	if got, want := c.take(), slices.Sorted(slices.Values(want)); !slices.Equal(got, want) {
+		t.Errorf("%s queried %v\nwant %v", what, got, want)
+	}
+}
+
 // take returns the queries recorded since the last take, sorted.
 func (c *countingQuerier) take() []string {
 	c.mu.Lock()
@@ -157,9 +166,7 @@ func TestYearFromClosedMonths(t *testing.T) {
 
 			// Start-up: each flow KPI reads its year once, besides the month.
 			snap := c.Refresh(ctx)
-			if got, want := q.take(), refreshQueries(spec, true); !slices.Equal(got, want) {
-				t.Errorf("the first refresh queried %v\nwant %v", got, want)
-			}
+			q.expect(t, "the first refresh", refreshQueries(spec, true))
 			if d := diffYears(yearRows(snap.KPIs), want); len(d) > 0 {
 				t.Errorf("year window from closed months differs from the full year query:\n%v", d)
 			}
@@ -175,9 +182,7 @@ func TestYearFromClosedMonths(t *testing.T) {
 			// rows are not seen yet.
 			clk.Set(pinnedNow.Add(5 * time.Minute))
 			snap = c.Refresh(ctx)
-			if got, want := q.take(), refreshQueries(spec, false); !slices.Equal(got, want) {
-				t.Errorf("a refresh between rechecks queried %v\nwant %v", got, want)
-			}
+			q.expect(t, "a refresh between rechecks", refreshQueries(spec, false))
 			if d := diffYears(yearRows(snap.KPIs), first); len(d) > 0 {
 				t.Errorf("the year window changed without a recheck:\n%v", d)
 			}
@@ -185,9 +190,7 @@ func TestYearFromClosedMonths(t *testing.T) {
 			// An hour after start-up the recheck finds the late rows.
 			clk.Set(pinnedNow.Add(time.Hour))
 			snap = c.Refresh(ctx)
-			if got, want := q.take(), refreshQueries(spec, true); !slices.Equal(got, want) {
-				t.Errorf("the recheck queried %v\nwant %v", got, want)
-			}
+			q.expect(t, "the recheck", refreshQueries(spec, true))
 			if d := diffYears(yearRows(snap.KPIs), wantLate); len(d) > 0 {
 				t.Errorf("after the recheck the year window differs from the full year query:\n%v", d)
 			}
@@ -231,9 +234,7 @@ func TestClosedMonthsInTheStore(t *testing.T) {
 		clk.Set(pinnedNow.Add(10 * time.Minute))
 		c, q := start(spec)
 		snap := c.Refresh(ctx)
-		if got, want := q.take(), refreshQueries(spec, false); !slices.Equal(got, want) {
-			t.Errorf("the restarted collector queried %v\nwant %v", got, want)
-		}
+		q.expect(t, "the restarted collector", refreshQueries(spec, false))
 		if d := diffYears(yearRows(snap.KPIs), want); len(d) > 0 {
 			t.Errorf("year window after a restart:\n%v", d)
 		}
@@ -248,9 +249,7 @@ func TestClosedMonthsInTheStore(t *testing.T) {
 		}
 		c, q := start(changed)
 		snap := c.Refresh(ctx)
-		if got, want := q.take(), append(refreshQueries(spec, false), "2026-01..2026-10"); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
-			t.Errorf("the collector with one changed query queried %v\nwant %v (its year read again)", got, want)
-		}
+		q.expect(t, "the collector with one changed query (its year read again)", append(refreshQueries(spec, false), "2026-01..2026-10"))
 		// With the HAVING the year query keeps 32.75.01's five graduations
 		// (over two), its October query three: the closed part, read
 		// again, is two, and the year five, as the year query says.
@@ -273,9 +272,7 @@ func TestClosedMonthsInTheStore(t *testing.T) {
 		clk.Set(pinnedNow.Add(2*time.Hour + 5*time.Minute))
 		again, q := start(spec)
 		snap := again.Refresh(ctx)
-		if got, want := q.take(), refreshQueries(spec, false); !slices.Equal(got, want) {
-			t.Errorf("the next start queried %v\nwant %v", got, want)
-		}
+		q.expect(t, "the next start", refreshQueries(spec, false))
 		if d := diffYears(yearRows(snap.KPIs), late); len(d) > 0 {
 			t.Errorf("the next start lost the late rows:\n%v", d)
 		}
