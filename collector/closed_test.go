@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -23,6 +24,8 @@ type countingQuerier struct {
 	Querier
 	mu      sync.Mutex
 	queries []string
+	// failYears makes every query longer than a month fail.
+	failYears bool
 }
 
 func (c *countingQuerier) Query(ctx context.Context, query string, p source.Params) (source.Result, error) {
@@ -33,7 +36,11 @@ func (c *countingQuerier) Query(ctx context.Context, query string, p source.Para
 	}
 	c.mu.Lock()
 	c.queries = append(c.queries, span)
+	fail := c.failYears && from != to
 	c.mu.Unlock()
+	if fail {
+		return source.Result{}, errors.New("canceling statement due to statement timeout")
+	}
 	return c.Querier.Query(ctx, query, p)
 }
 
@@ -276,5 +283,45 @@ func TestClosedMonthsInTheStore(t *testing.T) {
 		if d := diffYears(yearRows(snap.KPIs), late); len(d) > 0 {
 			t.Errorf("the next start lost the late rows:\n%v", d)
 		}
+	})
+}
+
+func TestAFailedRecheckKeepsTheClosedMonths(t *testing.T) {
+	ctx := context.Background()
+	dsn := loadDinsos(t, "sqlite")
+	spec := dinsosSpec(t, "sqlite")
+	q := &countingQuerier{Querier: openSource(t, spec, "dinsos", dsn)}
+	clk := &clock{t: pinnedNow}
+	c, err := New(Options{Spec: spec, Regions: regionMaster(t), Scope: "32", Sources: map[string]Querier{"dinsos": q},
+		Targets: dinsosTargets, Now: clk.Now, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := yearRows(c.Refresh(ctx).KPIs)
+	q.take()
+
+	t.Run("a year query that fails at the recheck leaves the KPIs fresh, with the closed months as last read", func(t *testing.T) {
+		q.failYears = true
+		clk.Set(pinnedNow.Add(time.Hour))
+		snap := c.Refresh(ctx)
+		for _, st := range snap.KPIs {
+			if st.Err != "" || st.Stale {
+				t.Errorf("%s: stale %v, error %q", st.Def.ID, st.Stale, st.Err)
+			}
+		}
+		if d := diffYears(yearRows(snap.KPIs), want); len(d) > 0 {
+			t.Errorf("year window after a failed recheck:\n%v", d)
+		}
+		q.take()
+	})
+
+	t.Run("the next refreshes do not retry before recheck_closed has passed again", func(t *testing.T) {
+		q.failYears = false
+		clk.Set(pinnedNow.Add(time.Hour + 5*time.Minute))
+		c.Refresh(ctx)
+		q.expect(t, "the refresh after a failed recheck", refreshQueries(spec, false))
+		clk.Set(pinnedNow.Add(2 * time.Hour))
+		c.Refresh(ctx)
+		q.expect(t, "the refresh an hour after it", refreshQueries(spec, true))
 	})
 }
