@@ -182,7 +182,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		if [ "$tool" = pantau ]; then
 			# The year queries pantau ran at start-up, which it repeats
 			# only every recheck_closed (wall time; no parallel workers).
-			curl -fsS --compressed "http://127.0.0.1:$port/metrics" |
+			curl -fsS "http://127.0.0.1:$port/metrics" |
 				awk '/^pantau_query_duration_seconds\{.*query="year"/ { s += $NF } END { print s }' >>"$OUT/pantau-year-queries.txt" || true
 		fi
 		stop "$pid"
