@@ -31,7 +31,8 @@ type ClosedMonthStore interface {
 // beyond selecting rows (Sembako allocated in September and distributed on
 // 2 October counts as distributed in the year, not in September's month)
 // then gives exactly what the year query gives. It is read again every
-// recheck_closed, and when the open month changes.
+// recheck_closed, and when the open month changes; a recheck that fails
+// keeps the closed months as last read.
 //
 // Only the KPI's own live refresh touches it, and refreshes never overlap
 // (refreshMu).
@@ -76,6 +77,15 @@ func (c *Collector) yearFromClosed(ctx context.Context, k config.KPI, period kpi
 	every := c.opts.Spec.Sources[k.Source].RecheckClosed
 	if cm.sums == nil || now.Sub(cm.checked) >= every || now.Before(cm.checked) {
 		year, err := run("year", yearParams(period))
+		if err != nil && cm.sums != nil {
+			// The open month was read: show it with the closed months
+			// as last read, and try again after recheck_closed rather
+			// than run a failing year query on every refresh.
+			c.log.Warn("rechecking the closed months failed; the year window keeps them as last read",
+				"kpi", k.ID, "read_at", cm.checked, "err", err)
+			cm.checked = now
+			return add(cm.sums, month), nil
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -23,6 +24,8 @@ type countingQuerier struct {
 	Querier
 	mu      sync.Mutex
 	queries []string
+	// failYears makes every query longer than a month fail.
+	failYears bool
 }
 
 func (c *countingQuerier) Query(ctx context.Context, query string, p source.Params) (source.Result, error) {
@@ -33,8 +36,21 @@ func (c *countingQuerier) Query(ctx context.Context, query string, p source.Para
 	}
 	c.mu.Lock()
 	c.queries = append(c.queries, span)
+	fail := c.failYears && from != to
 	c.mu.Unlock()
+	if fail {
+		return source.Result{}, errors.New("canceling statement due to statement timeout")
+	}
 	return c.Querier.Query(ctx, query, p)
+}
+
+// expect fails the test unless the queries since the last take are want
+// (in any order).
+func (c *countingQuerier) expect(t *testing.T, what string, want []string) {
+	t.Helper()
+	if got, want := c.take(), slices.Sorted(slices.Values(want)); !slices.Equal(got, want) {
+		t.Errorf("%s queried %v\nwant %v", what, got, want)
+	}
 }
 
 // take returns the queries recorded since the last take, sorted.
@@ -157,9 +173,7 @@ func TestYearFromClosedMonths(t *testing.T) {
 
 			// Start-up: each flow KPI reads its year once, besides the month.
 			snap := c.Refresh(ctx)
-			if got, want := q.take(), refreshQueries(spec, true); !slices.Equal(got, want) {
-				t.Errorf("the first refresh queried %v\nwant %v", got, want)
-			}
+			q.expect(t, "the first refresh", refreshQueries(spec, true))
 			if d := diffYears(yearRows(snap.KPIs), want); len(d) > 0 {
 				t.Errorf("year window from closed months differs from the full year query:\n%v", d)
 			}
@@ -175,9 +189,7 @@ func TestYearFromClosedMonths(t *testing.T) {
 			// rows are not seen yet.
 			clk.Set(pinnedNow.Add(5 * time.Minute))
 			snap = c.Refresh(ctx)
-			if got, want := q.take(), refreshQueries(spec, false); !slices.Equal(got, want) {
-				t.Errorf("a refresh between rechecks queried %v\nwant %v", got, want)
-			}
+			q.expect(t, "a refresh between rechecks", refreshQueries(spec, false))
 			if d := diffYears(yearRows(snap.KPIs), first); len(d) > 0 {
 				t.Errorf("the year window changed without a recheck:\n%v", d)
 			}
@@ -185,9 +197,7 @@ func TestYearFromClosedMonths(t *testing.T) {
 			// An hour after start-up the recheck finds the late rows.
 			clk.Set(pinnedNow.Add(time.Hour))
 			snap = c.Refresh(ctx)
-			if got, want := q.take(), refreshQueries(spec, true); !slices.Equal(got, want) {
-				t.Errorf("the recheck queried %v\nwant %v", got, want)
-			}
+			q.expect(t, "the recheck", refreshQueries(spec, true))
 			if d := diffYears(yearRows(snap.KPIs), wantLate); len(d) > 0 {
 				t.Errorf("after the recheck the year window differs from the full year query:\n%v", d)
 			}
@@ -231,9 +241,7 @@ func TestClosedMonthsInTheStore(t *testing.T) {
 		clk.Set(pinnedNow.Add(10 * time.Minute))
 		c, q := start(spec)
 		snap := c.Refresh(ctx)
-		if got, want := q.take(), refreshQueries(spec, false); !slices.Equal(got, want) {
-			t.Errorf("the restarted collector queried %v\nwant %v", got, want)
-		}
+		q.expect(t, "the restarted collector", refreshQueries(spec, false))
 		if d := diffYears(yearRows(snap.KPIs), want); len(d) > 0 {
 			t.Errorf("year window after a restart:\n%v", d)
 		}
@@ -248,9 +256,7 @@ func TestClosedMonthsInTheStore(t *testing.T) {
 		}
 		c, q := start(changed)
 		snap := c.Refresh(ctx)
-		if got, want := q.take(), append(refreshQueries(spec, false), "2026-01..2026-10"); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
-			t.Errorf("the collector with one changed query queried %v\nwant %v (its year read again)", got, want)
-		}
+		q.expect(t, "the collector with one changed query (its year read again)", append(refreshQueries(spec, false), "2026-01..2026-10"))
 		// With the HAVING the year query keeps 32.75.01's five graduations
 		// (over two), its October query three: the closed part, read
 		// again, is two, and the year five, as the year query says.
@@ -273,11 +279,49 @@ func TestClosedMonthsInTheStore(t *testing.T) {
 		clk.Set(pinnedNow.Add(2*time.Hour + 5*time.Minute))
 		again, q := start(spec)
 		snap := again.Refresh(ctx)
-		if got, want := q.take(), refreshQueries(spec, false); !slices.Equal(got, want) {
-			t.Errorf("the next start queried %v\nwant %v", got, want)
-		}
+		q.expect(t, "the next start", refreshQueries(spec, false))
 		if d := diffYears(yearRows(snap.KPIs), late); len(d) > 0 {
 			t.Errorf("the next start lost the late rows:\n%v", d)
 		}
+	})
+}
+
+func TestAFailedRecheckKeepsTheClosedMonths(t *testing.T) {
+	ctx := context.Background()
+	dsn := loadDinsos(t, "sqlite")
+	spec := dinsosSpec(t, "sqlite")
+	q := &countingQuerier{Querier: openSource(t, spec, "dinsos", dsn)}
+	clk := &clock{t: pinnedNow}
+	c, err := New(Options{Spec: spec, Regions: regionMaster(t), Scope: "32", Sources: map[string]Querier{"dinsos": q},
+		Targets: dinsosTargets, Now: clk.Now, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := yearRows(c.Refresh(ctx).KPIs)
+	q.take()
+
+	t.Run("a year query that fails at the recheck leaves the KPIs fresh, with the closed months as last read", func(t *testing.T) {
+		q.failYears = true
+		clk.Set(pinnedNow.Add(time.Hour))
+		snap := c.Refresh(ctx)
+		for _, st := range snap.KPIs {
+			if st.Err != "" || st.Stale {
+				t.Errorf("%s: stale %v, error %q", st.Def.ID, st.Stale, st.Err)
+			}
+		}
+		if d := diffYears(yearRows(snap.KPIs), want); len(d) > 0 {
+			t.Errorf("year window after a failed recheck:\n%v", d)
+		}
+		q.take()
+	})
+
+	t.Run("the next refreshes do not retry before recheck_closed has passed again", func(t *testing.T) {
+		q.failYears = false
+		clk.Set(pinnedNow.Add(time.Hour + 5*time.Minute))
+		c.Refresh(ctx)
+		q.expect(t, "the refresh after a failed recheck", refreshQueries(spec, false))
+		clk.Set(pinnedNow.Add(2 * time.Hour))
+		c.Refresh(ctx)
+		q.expect(t, "the refresh an hour after it", refreshQueries(spec, true))
 	})
 }

@@ -70,9 +70,9 @@ type Collector struct {
 	// lastTargets keeps the last targets read successfully, by year.
 	targetsMu   sync.Mutex
 	lastTargets map[int][]kpi.Target
-	// closed holds each flow KPI's closed months, latest each latest_data
-	// KPI's latest month with data; both by KPI id, filled in New and
-	// touched only by that KPI's live refresh.
+	// closed holds a flow KPI's closed months, latest a latest_data KPI's
+	// latest month with data; both by KPI id, one for every KPI, made in
+	// New and touched only by that KPI's live refresh.
 	closed map[string]*closedMonths
 	latest map[string]*latestMonth
 }

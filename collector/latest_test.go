@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
 
@@ -72,12 +71,7 @@ kpis:
 			}
 			clk.Set(s.at)
 			snap := c.Refresh(ctx)
-			got := q.take()
-			want := slices.Clone(s.want)
-			slices.Sort(want)
-			if !slices.Equal(got, want) {
-				t.Errorf("queried %v\nwant    %v", got, want)
-			}
+			q.expect(t, "the refresh", s.want)
 			st, _ := snap.KPI("graduasi")
 			if st.Err != "" || st.Period.String() != s.period {
 				t.Errorf("period %s (err %q), want %s", st.Period, st.Err, s.period)
