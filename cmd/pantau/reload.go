@@ -51,13 +51,17 @@ func (p *sourcePool) connect(ctx context.Context, spec *config.Spec) (map[string
 	return queriers, nil
 }
 
-// keepOnly closes every connection that inUse does not hold: after a
-// reload is applied, the sources the old spec alone used.
-func (p *sourcePool) keepOnly(inUse map[string]collector.Querier, log func(name string, err error)) {
+// keepOnly closes every connection that none of inUse holds: after a
+// reload is applied, the sources only the old spec used.
+func (p *sourcePool) keepOnly(log func(name string, err error), inUse ...map[string]collector.Querier) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for cfg, s := range p.open {
-		if inUse[cfg.Name] != collector.Querier(s) {
+		used := false
+		for _, q := range inUse {
+			used = used || q[cfg.Name] == collector.Querier(s)
+		}
+		if !used {
 			if err := s.Close(); err != nil {
 				log(cfg.Name, err)
 			}
@@ -66,7 +70,7 @@ func (p *sourcePool) keepOnly(inUse map[string]collector.Querier, log func(name 
 	}
 }
 
-func (p *sourcePool) closeAll(log func(name string, err error)) { p.keepOnly(nil, log) }
+func (p *sourcePool) closeAll(log func(name string, err error)) { p.keepOnly(log) }
 
 // reloader reloads the spec file on SIGHUP or POST /-/reload: the new spec
 // is validated and its sources connected first, and on any error the
@@ -77,6 +81,9 @@ type reloader struct {
 	total   *prometheus.CounterVec
 	lastOK  prometheus.Gauge
 	enabled bool // POST /-/reload is served
+	// latest holds the connections of the last spec handed to the
+	// collector, which may still wait for its refresh.
+	latest map[string]collector.Querier
 }
 
 func newReloader(file string, reg prometheus.Registerer) *reloader {
@@ -112,13 +119,18 @@ func (rt *app) reload(ctx context.Context) error {
 			return err
 		}
 		applied := func() {
-			rt.pool.keepOnly(queriers, func(name string, err error) {
+			// A later reload may be waiting for the next refresh: keep its
+			// connections too.
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			rt.pool.keepOnly(func(name string, err error) {
 				rt.log.Warn("closing source", "source", name, "err", err)
-			})
+			}, queriers, r.latest)
 		}
 		if err := rt.collector.Reload(spec, queriers, applied); err != nil {
 			return err
 		}
+		r.latest = queriers
 		rt.log.Info("spec reloaded; it applies from the next refresh", "file", r.file, "kpis", len(spec.KPIs))
 		return nil
 	}()
