@@ -6,8 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/pantau-id/pantau/kpi"
 	"github.com/pantau-id/pantau/config"
+	"github.com/pantau-id/pantau/kpi"
 )
 
 // selfMetrics say how pantau itself is doing. They are few and change on
