@@ -52,7 +52,16 @@ type Options struct {
 	// AfterRefresh, when set, runs after each refresh of Run with the new
 	// snapshot (closing the previous month into history, for one).
 	AfterRefresh func(ctx context.Context, s *Snapshot)
+	// RetryAfter is the first wait before Run retries a refresh in which a
+	// KPI failed; it doubles with each failure in a row, and a retry never
+	// comes later than the next regular refresh. 0 means DefaultRetryAfter.
+	RetryAfter time.Duration
 }
+
+// DefaultRetryAfter is the first retry delay after a failed refresh: long
+// enough not to hammer a source that is restarting, short enough that a
+// blip does not cost a whole refresh interval of stale values.
+const DefaultRetryAfter = 5 * time.Second
 
 // lagLimit is how many months back a latest_data source is searched for
 // data before the calendar month is used anyway.
@@ -75,6 +84,12 @@ type Collector struct {
 	// New and touched only by that KPI's live refresh.
 	closed map[string]*closedMonths
 	latest map[string]*latestMonth
+	// spec is the spec in use, for readers outside the refresh (opts.Spec
+	// only changes under refreshMu); pending is a reloaded one waiting for
+	// the next refresh.
+	spec      atomic.Pointer[config.Spec]
+	pendingMu sync.Mutex
+	pending   *reload
 }
 
 // New checks the wiring and prepares the self-metrics. It does not touch the
@@ -101,12 +116,16 @@ func New(opts Options) (*Collector, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = DefaultRetryAfter
+	}
 	c := &Collector{opts: opts, scoped: scoped, log: opts.Logger, lastTargets: map[int][]kpi.Target{},
 		closed: map[string]*closedMonths{}, latest: map[string]*latestMonth{}}
 	for _, k := range opts.Spec.KPIs {
 		c.closed[k.ID] = &closedMonths{}
 		c.latest[k.ID] = &latestMonth{}
 	}
+	c.spec.Store(opts.Spec)
 	c.metrics = newSelfMetrics(c, opts)
 	return c, nil
 }
@@ -118,26 +137,46 @@ func (c *Collector) Scope() string { return c.opts.Scope }
 // Snapshot returns the latest published snapshot, nil before the first refresh.
 func (c *Collector) Snapshot() *Snapshot { return c.snap.Load() }
 
-// Ready reports whether a first refresh has completed.
-func (c *Collector) Ready() bool { return c.snap.Load() != nil }
+// Ready reports whether the collector has values to serve; see Readiness.
+func (c *Collector) Ready() bool { return c.Readiness() == nil }
 
 // Registry holds the self-metrics and the Go and process collectors.
 func (c *Collector) Registry() *prometheus.Registry { return c.metrics.registry }
 
-// Run refreshes at once and then every spec.Refresh until ctx is done.
+// Run refreshes at once and then every spec.Refresh until ctx is done. A
+// refresh in which a KPI failed is retried sooner, with backoff: after
+// RetryAfter, then twice that, and so on, but never later than the next
+// regular refresh.
 func (c *Collector) Run(ctx context.Context) error {
-	t := time.NewTicker(c.opts.Spec.Refresh)
-	defer t.Stop()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	next := time.Now() // the regular schedule
+	var backoff time.Duration
 	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+		}
 		s := c.Refresh(ctx)
 		if c.opts.AfterRefresh != nil && ctx.Err() == nil {
 			c.opts.AfterRefresh(ctx, s)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
+		now, interval := time.Now(), c.Spec().Refresh
+		if !next.After(now) {
+			next = next.Add((now.Sub(next)/interval + 1) * interval)
 		}
+		wake := next
+		if failed := s.Failed(); len(failed) > 0 && ctx.Err() == nil {
+			backoff = max(c.opts.RetryAfter, 2*backoff)
+			if at := now.Add(backoff); at.Before(next) {
+				wake = at
+				c.log.Info("retrying the failed KPIs' refresh before the next interval", "in", backoff, "kpis", failed)
+			}
+		} else {
+			backoff = 0
+		}
+		timer.Reset(time.Until(wake))
 	}
 }
 
@@ -146,6 +185,7 @@ func (c *Collector) Run(ctx context.Context) error {
 func (c *Collector) Refresh(ctx context.Context) *Snapshot {
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
+	c.applyReload()
 	start := time.Now()
 	now := c.opts.Now()
 	spec := c.opts.Spec
@@ -162,10 +202,14 @@ func (c *Collector) Refresh(ctx context.Context) *Snapshot {
 			st, err := c.safeRefreshKPI(ctx, k, calendar, now, targets, true)
 			if err != nil {
 				c.metrics.refreshFailures.WithLabelValues(k.ID).Inc()
-				c.log.Warn("kpi refresh failed; keeping last good values", "kpi", k.ID, "source", k.Source, "err", err)
 				durations := st.Durations // of this refresh's queries, the failed one included
 				st = staleState(prev, k.KPI, calendar, err)
 				st.Durations = durations
+				if st.Data() == DataStale {
+					c.log.Warn("kpi refresh failed; keeping last good values", "kpi", k.ID, "source", k.Source, "err", err, "last_success", st.LastSuccess)
+				} else {
+					c.log.Warn("kpi refresh failed; it has never succeeded, so it has no values", "kpi", k.ID, "source", k.Source, "err", err)
+				}
 			} else {
 				// Render now, while other KPIs' queries still run.
 				st.part = renderKPI(&st)

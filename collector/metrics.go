@@ -91,6 +91,20 @@ var families = func() []family {
 					}
 				}
 			}},
+		{name: "pantau_kpi_never_succeeded", help: "1 when every refresh of the KPI since pantau started has failed, so it has no values at all.",
+			labels: []string{"kpi"},
+			collect: func(s *Snapshot, emit func(float64, ...string)) {
+				for _, st := range s.KPIs {
+					emit(boolFloat(st.Data() == DataNeverSucceeded), st.Def.ID)
+				}
+			}},
+		{name: "pantau_kpi_up", help: "1 when the KPI's last refresh succeeded, 0 when it failed (its values are then stale or absent).",
+			labels: []string{"kpi"},
+			collect: func(s *Snapshot, emit func(float64, ...string)) {
+				for _, st := range s.KPIs {
+					emit(boolFloat(st.Data() == DataFresh), st.Def.ID)
+				}
+			}},
 		{name: "pantau_kpi_stale", help: "1 when the KPI's last refresh failed and its values are carried over from an earlier one.",
 			labels: []string{"kpi"},
 			collect: func(s *Snapshot, emit func(float64, ...string)) {

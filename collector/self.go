@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/kpi"
 )
 
@@ -72,7 +73,17 @@ func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
 		Name: "pantau_build_info", Help: "pantau's version and the Go version it was built with.",
 	}, []string{"version", "goversion"})
 	build.WithLabelValues(opts.Version, runtime.Version()).Set(1)
-	for _, k := range opts.Spec.KPIs {
+	m.initKPIs(opts.Spec)
+	m.registry.MustRegister(m.sourceUp, m.queryDuration, m.rowsRejected, m.targetsRejected, m.refreshFailures, m.refreshDuration, m.targetFailures, m.closedChanges,
+		snapshotAge, series, build,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// initKPIs starts every KPI's counters at zero, so that rate() and
+// increase() see the first failure.
+func (m *selfMetrics) initKPIs(spec *config.Spec) {
+	for _, k := range spec.KPIs {
 		m.refreshFailures.WithLabelValues(k.ID)
 		if k.YearQuery() {
 			m.closedChanges.WithLabelValues(k.ID)
@@ -84,10 +95,6 @@ func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
 			m.targetsRejected.WithLabelValues(k.ID, r)
 		}
 	}
-	m.registry.MustRegister(m.sourceUp, m.queryDuration, m.rowsRejected, m.targetsRejected, m.refreshFailures, m.refreshDuration, m.targetFailures, m.closedChanges,
-		snapshotAge, series, build,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m
 }
 
 func (m *selfMetrics) observe(s *Snapshot) {

@@ -14,7 +14,7 @@ import (
 	"github.com/pantau-id/pantau/kpi"
 )
 
-// Real-world sizes the demo scales from (DESIGN §8).
+// Real-world sizes the demo scales from (docs/design.md, Scale).
 const (
 	// householdScale is the share of real households the demo keeps at
 	// Scale 1.

@@ -67,11 +67,13 @@ type TargetFilter struct {
 	Region string // exact region code
 }
 
-// AuditFilter selects audit entries; zero fields match everything. Limit
-// caps the number of entries (newest first); 0 means no cap.
+// AuditFilter selects audit entries; zero fields match everything. Since
+// keeps the changes made at or after that instant. Limit caps the number of
+// entries (newest first); 0 means no cap.
 type AuditFilter struct {
 	KPI, Region string
 	Year        int
+	Since       time.Time
 	Limit       int
 }
 
@@ -424,6 +426,10 @@ func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) 
 	}
 	if f.Year != 0 {
 		where, args = append(where, "year = ?"), append(args, f.Year)
+	}
+	if !f.Since.IsZero() {
+		// changed_at is fixed-width UTC text: text order is time order.
+		where, args = append(where, "changed_at >= ?"), append(args, formatTime(f.Since))
 	}
 	q := `SELECT id, kpi, region_code, year, action, changed_at, changed_by, reason,
 		old_annual, old_profile, old_rate, new_annual, new_profile, new_rate

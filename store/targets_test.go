@@ -183,6 +183,12 @@ func TestTargets(t *testing.T) {
 			if es := mustAudit(t, s, AuditFilter{KPI: linear.KPI, Limit: 1}); len(es) != 1 || es[0].Action != ActionDelete {
 				t.Errorf("Limit 1: %+v", es)
 			}
+			if es := mustAudit(t, s, AuditFilter{KPI: linear.KPI, Since: got[1].ChangedAt}); len(es) != 2 || es[0].Action != ActionDelete || es[1].Action != ActionUpdate {
+				t.Errorf("Since the update: %+v, want the delete and the update", es)
+			}
+			if es := mustAudit(t, s, AuditFilter{Since: got[0].ChangedAt.Add(time.Millisecond)}); len(es) != 0 {
+				t.Errorf("Since after the last change: %+v, want none", es)
+			}
 			if es := mustAudit(t, s, AuditFilter{Region: "32"}); len(es) != 0 {
 				t.Errorf("other region: %+v", es)
 			}

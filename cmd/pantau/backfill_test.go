@@ -217,6 +217,9 @@ func TestServeStoreOnceShowsTheStoresTargets(t *testing.T) {
 	if row := statusesOf(t, stdout, "ewarong_aktif"); judged.MatchString(row) || !strings.Contains(row, "no_target ") {
 		t.Errorf("without the store, ewarong_aktif has a status against a target: %q\nstderr:\n%s", row, stderr)
 	}
+	if n := strings.Count(stdout, "Note:"); n != 1 || !regexp.MustCompile(`Note: ewarong_aktif, kube_jasa.* pantau's store.*pantau targets import --config `).MatchString(stdout) {
+		t.Errorf("without the store, the summary should say once (not %d times) that count targets live in the store:\n%s", n, stdout)
+	}
 
 	// Kabupaten Bekasi: 3 e-Warong in the source, 5 due by December.
 	ctx := context.Background()
@@ -234,6 +237,9 @@ func TestServeStoreOnceShowsTheStoresTargets(t *testing.T) {
 	}
 
 	stdout, stderr = mustRunIn(t, at(now), exitOK, append([]string{"serve", "--config", spec, "--once", "--region", "32", "--store"}, ts.flags()...)...)
+	if strings.Contains(stdout, "Note:") {
+		t.Errorf("with --store, the summary still points at the store:\n%s", stdout)
+	}
 	if row := statusesOf(t, stdout, "ewarong_aktif"); !judged.MatchString(row) {
 		t.Errorf("with the store, ewarong_aktif has no region on_track, at_risk or behind: %q\nstdout:\n%s\nstderr:\n%s", row, stdout, stderr)
 	}

@@ -133,7 +133,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer st.Close()
-	changes, _, err := st.PlanChanges(ctx, demo.Targets(opts))
+	targets := demo.Targets(opts)
+	changes, _, err := st.PlanChanges(ctx, targets)
 	if err != nil {
 		return fail(err)
 	}
@@ -158,6 +159,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer rt.close()
 
 	printDemoBanner(stdout, "http://"+ln.Addr().String(), cfg.dataDir, info, sum, kpi.PeriodAt(now, spec.Location))
+	printRateOverrides(stdout, spec, targets)
 	if err := rt.serveOn(ctx, ln, nil); err != nil {
 		return fail(err)
 	}
@@ -192,6 +194,23 @@ func ensureDemoData(ctx context.Context, cfg *demoConfig, path string, opts demo
 		return "", err
 	}
 	return want.Info, nil
+}
+
+// printRateOverrides explains the rate KPIs whose national target in the
+// demo's store differs from the fixed rate of the spec: a reader comparing
+// examples/dinsos.yaml with /metrics would otherwise take it for a bug.
+func printRateOverrides(w io.Writer, spec *config.Spec, targets []kpi.Target) {
+	for _, t := range targets {
+		k, ok := spec.KPI(t.KPI)
+		if !ok || t.Region != kpi.NationalCode || t.Rate == 0 || k.TargetRate == 0 || t.Rate == k.TargetRate {
+			continue
+		}
+		fmt.Fprintf(w, `Note: %s's target is the store's national rate %.4g, not the %.4g of examples/dinsos.yaml.
+      A target in the store overrides the spec's fixed rate; the demo sets its own
+      because the synthetic data has far fewer households than the real programme.
+
+`, t.KPI, t.Rate, k.TargetRate)
+	}
 }
 
 func printDemoBanner(w io.Writer, base, dataDir, info string, targets store.Summary, period kpi.Period) {

@@ -192,6 +192,9 @@ func TestDemo(t *testing.T) {
 				t.Errorf("first start: output lacks %q:\n%s", want, log)
 			}
 		}
+		if !regexp.MustCompile(`Note: kpm_per_ewarong's target is the store's national rate [\d.]+, not the 400 of examples/dinsos.yaml`).MatchString(log) {
+			t.Errorf("first start: output does not explain kpm_per_ewarong's target:\n%s", log)
+		}
 		created, updated, unchanged := bannerCounts(t, log)
 		if created == 0 || updated != 0 || unchanged != 0 {
 			t.Errorf("first start wrote targets %d created, %d updated, %d unchanged; want all created", created, updated, unchanged)

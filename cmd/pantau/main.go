@@ -76,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		usage(stdout)
 		return exitOK
+	case "-v", "-version", "--version":
+		return runVersion(ctx, args[1:], stdout, stderr)
 	default:
 		c := lookup(name)
 		if c == nil {

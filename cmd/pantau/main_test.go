@@ -136,9 +136,15 @@ func TestVersion(t *testing.T) {
 	t.Cleanup(func() { version = old })
 
 	version = "v1.2.3"
-	stdout, stderr, code := pantau("version")
-	if code != exitOK || stderr != "" || !strings.HasPrefix(stdout, "pantau v1.2.3 ") {
-		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	want, _, _ := pantau("version")
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}, {"-v"}} {
+		stdout, stderr, code := pantau(args...)
+		if code != exitOK || stderr != "" || !strings.HasPrefix(stdout, "pantau v1.2.3 ") || stdout != want {
+			t.Errorf("pantau %s: exit %d, stdout %q, stderr %q; want exit 0 and what pantau version prints", args[0], code, stdout, stderr)
+		}
+	}
+	if _, stderr, code := pantau("--version", "extra"); code != exitUsage || !strings.Contains(stderr, "takes no arguments") {
+		t.Errorf("pantau --version extra: exit %d, stderr %q; want a usage error", code, stderr)
 	}
 
 	bi := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v0.4.0"}, Settings: []debug.BuildSetting{

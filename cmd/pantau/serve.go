@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	"net"
@@ -20,7 +19,6 @@ import (
 	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/history"
 	"github.com/pantau-id/pantau/kpi"
-	"github.com/pantau-id/pantau/source"
 	"github.com/pantau-id/pantau/store"
 	"github.com/pantau-id/pantau/wilayah"
 )
@@ -39,12 +37,23 @@ interval, computes progress for every region at every level, and serves it:
 
 	/metrics   Prometheus exposition, rendered once per refresh
 	/healthz   200 while the process runs
-	/readyz    200 once the first refresh has finished
-	/          a landing page with links and each KPI's state
+	/readyz    200 once every KPI has refreshed successfully at least once;
+	           503 naming the KPIs that never have (a source unreachable
+	           since start-up) or saying the first refresh is still running
+	/          a landing page: per KPI, whether its data is fresh, stale or
+	           failing, and how the regions stand this month
 
 Source connection strings come from the environment variables the spec
 names (dsn_env). A source that is down or slow never stops the others: its
-KPIs keep their last values, marked stale (pantau_kpi_stale).
+KPIs keep their last values, marked stale (pantau_kpi_stale, pantau_kpi_up
+0); a KPI that has never succeeded has no values and says so
+(pantau_kpi_never_succeeded). A refresh in which a KPI failed is retried
+after 5s, then 10s, 20s, ... but never later than the next interval.
+
+SIGHUP reloads the spec file (so does POST /-/reload with --enable-reload):
+the new spec is checked first and, if it has any problem, the current one
+stays in use, the reason is logged and pantau_spec_reloads_total{result=
+"failure"} counts it; a good spec applies from the next refresh.
 
 With --store it reads targets from pantau's store (migrating it first) and,
 once a month has closed, writes its final values to monthly history.
@@ -70,6 +79,7 @@ type serveConfig struct {
 	store                                       storeFlags
 	useStore                                    bool
 	at                                          atFlag
+	enableReload                                bool
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
@@ -81,6 +91,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.StringVar(&serveCfg.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&serveCfg.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.BoolVar(&serveCfg.useStore, "store", false, "read targets from pantau's store and write closed months to its history (see --store-driver, --store-dsn)")
+	fs.BoolVar(&serveCfg.enableReload, "enable-reload", false, "serve POST /-/reload, which reloads the spec like SIGHUP (off by default: anyone who can reach the port could trigger it)")
 	serveCfg.store.register(fs)
 	serveCfg.at.register(fs, "to replay a day or pin one in tests, never for a live deployment")
 	return serveCfg
@@ -131,10 +142,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailure
 	}
 	defer rt.close()
+	hint := storeHint(spec, cfg.config)
 	if cfg.once {
 		snap := rt.collector.Refresh(ctx)
-		return printSummary(stdout, snap)
+		code := printSummary(stdout, snap)
+		if !cfg.useStore && hint != "" {
+			fmt.Fprintf(stdout, "\nNote: %s\n", hint)
+		}
+		return code
 	}
+	if !cfg.useStore && hint != "" {
+		log.Warn("serving without --store: " + hint)
+	}
+	rt.reloader = newReloader(cfg.config, rt.collector.Registry())
+	rt.reloader.enabled = cfg.enableReload
 	if err := rt.serve(ctx, cfg.listen, nil); err != nil {
 		fmt.Fprintf(stderr, "pantau serve: %v\n", err)
 		return exitFailure
@@ -159,10 +180,11 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 
 // app is a running collector with its open sources.
 type app struct {
-	spec      *config.Spec
 	collector *collector.Collector
-	sources   []*source.Source
+	pool      sourcePool
 	log       *slog.Logger
+	// reloader is nil when there is no spec file to reload (the demo).
+	reloader *reloader
 }
 
 // startRuntime opens the spec's sources and wires a collector. With a store
@@ -184,28 +206,18 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 			return nil, fmt.Errorf("--region %s is not in the region master", region)
 		}
 	}
-	rt := &app{spec: spec, log: log}
-	queriers := map[string]collector.Querier{}
-	for _, name := range spec.SourceNames {
-		sc := spec.Sources[name]
-		dsn, err := sc.DSN()
-		if err != nil {
-			rt.close()
-			return nil, err
-		}
-		s, err := source.Open(ctx, source.Config{Name: name, Driver: sc.Driver, DSN: dsn, Timeout: sc.Timeout, MaxConcurrent: sc.MaxConcurrent})
-		if err != nil {
-			rt.close()
-			return nil, err
-		}
-		rt.sources = append(rt.sources, s)
-		queriers[name] = s
+	rt := &app{log: log}
+	queriers, err := rt.pool.connect(ctx, spec)
+	if err != nil {
+		rt.close()
+		return nil, err
 	}
 	opts := collector.Options{Spec: spec, Regions: regions, Scope: region, Sources: queriers, Logger: log, Version: buildVersion(), Now: clockOf(ctx)}
 	if st != nil {
 		opts.Targets = st
 		opts.ClosedMonths = st
 		opts.AfterRefresh = func(ctx context.Context, s *collector.Snapshot) {
+			spec := rt.collector.Spec() // the reloaded one, if any
 			prev := kpi.PeriodAt(s.At, spec.Location).Prev()
 			n, err := history.CloseMonth(ctx, rt.collector, st, spec.KPIIDs(), prev, s.At)
 			switch {
@@ -230,11 +242,7 @@ func buildVersion() string {
 }
 
 func (rt *app) close() {
-	for _, s := range rt.sources {
-		if err := s.Close(); err != nil {
-			rt.log.Warn("closing source", "source", s.Name(), "err", err)
-		}
-	}
+	rt.pool.closeAll(func(name string, err error) { rt.log.Warn("closing source", "source", name, "err", err) })
 }
 
 // serve runs the refresh loop and the HTTP server until ctx is cancelled,
@@ -252,19 +260,21 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 	mux.Handle("GET /metrics", rt.collector.MetricsHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !rt.collector.Ready() {
-			http.Error(w, "not ready: the first refresh has not finished\n", http.StatusServiceUnavailable)
+		if err := rt.collector.Readiness(); err != nil {
+			http.Error(w, "not ready: "+err.Error()+"\n", http.StatusServiceUnavailable)
 			return
 		}
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /{$}", rt.landing)
+	rt.mountReload(mux)
 	if extra != nil {
 		extra(mux)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	loopCtx, stopLoop := context.WithCancel(ctx)
+	rt.watchReloads(loopCtx)
 	loopDone := make(chan struct{})
 	go func() {
 		defer close(loopDone)
@@ -272,7 +282,8 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	rt.log.Info("pantau serving", "address", "http://"+ln.Addr().String(), "kpis", len(rt.spec.KPIs), "refresh", rt.spec.Refresh)
+	spec := rt.collector.Spec()
+	rt.log.Info("pantau serving", "address", "http://"+ln.Addr().String(), "kpis", len(spec.KPIs), "refresh", spec.Refresh)
 
 	var err error
 	select {
@@ -291,36 +302,6 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 		err = nil
 	}
 	return err
-}
-
-var landingPage = template.Must(template.New("landing").Parse(`<!doctype html>
-<html lang="id"><head><meta charset="utf-8"><title>pantau</title>
-<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}td,th{padding:.2em .8em;text-align:left}</style>
-</head><body>
-<h1>pantau</h1>
-<p>Pemantauan capaian KPI bulanan terhadap target, per wilayah.</p>
-<ul>
-<li><a href="metrics">/metrics</a> — metrik Prometheus</li>
-<li><a href="healthz">/healthz</a> · <a href="readyz">/readyz</a></li>
-</ul>
-{{if .}}<h2>KPI</h2>
-<table><tr><th>KPI</th><th>Periode</th><th>Status</th><th>Pembaruan terakhir</th></tr>
-{{range .}}<tr><td>{{.Def.Name}} <small>({{.Def.ID}})</small></td><td>{{.Period}}</td>
-<td>{{if .Stale}}basi: {{.Err}}{{else if .Err}}gagal: {{.Err}}{{else}}baik{{end}}</td>
-<td>{{if not .LastSuccess.IsZero}}{{.LastSuccess.Format "2006-01-02 15:04:05 MST"}}{{else}}—{{end}}</td></tr>
-{{end}}</table>{{else}}<p>Menunggu pembaruan pertama…</p>{{end}}
-</body></html>
-`))
-
-func (rt *app) landing(w http.ResponseWriter, _ *http.Request) {
-	var states []collector.KPIState
-	if s := rt.collector.Snapshot(); s != nil {
-		states = s.KPIs
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := landingPage.Execute(w, states); err != nil {
-		rt.log.Warn("landing page", "err", err)
-	}
 }
 
 // printSummary reports a --once refresh: per KPI its month, status counts
@@ -398,6 +379,23 @@ func printRejectedTargets(w io.Writer, s *collector.Snapshot) {
 			header = ""
 		}
 	}
+}
+
+// storeHint says where targets come from, when the spec has KPIs that can
+// only get theirs from the store: without --store they are all no_target.
+func storeHint(spec *config.Spec, file string) string {
+	var ids []string
+	for _, k := range spec.KPIs {
+		if k.Kind == kpi.KindCount || k.TargetRate == 0 {
+			ids = append(ids, k.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s take their targets from pantau's store, so without --store they show no_target. "+
+		"Import the targets with 'pantau targets import --config %s FILE' (after 'pantau migrate'), then run with --store.",
+		strings.Join(ids, ", "), file)
 }
 
 func orDash(s string) string {

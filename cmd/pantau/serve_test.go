@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -416,6 +418,20 @@ func TestServeAnswersHealthAtOnceAndReadyAfterTheFirstRefresh(t *testing.T) {
 	if strings.Contains(body, "gagal:") || strings.Contains(body, "basi:") {
 		t.Errorf("landing page reports a failed KPI:\n%s", body)
 	}
+	// Each KPI says its data is fresh, as of when in WIB, and how the
+	// provinces stand this month, apart from one another.
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`Pembaruan terakhir: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d WIB`),
+		regexp.MustCompile(`<th>Status nasional</th><th>provinsi, bulan ini</th>`),
+		regexp.MustCompile(`(?s)\(sembako_salur\).*?terkini</span><br><small>data per \d{4}-\d\d-\d\d \d\d:\d\d:\d\d WIB</small>`),
+		// The test data has Sembako rows in Jawa Barat and DKI Jakarta only:
+		// the other 36 provinces have none.
+		regexp.MustCompile(`(?s)\(sembako_salur\).*?<td>(sesuai target|berisiko|tertinggal)</td>\s*<td>[^<]*36 tanpa data</td>`),
+	} {
+		if !want.MatchString(body) {
+			t.Errorf("landing page does not match %s:\n%s", want, body)
+		}
+	}
 	if code, _ := get(t, s.url+"/nope"); code != http.StatusNotFound {
 		t.Errorf("/nope: %d, want 404", code)
 	}
@@ -691,5 +707,84 @@ func TestServeOnceNamesTargetsItCannotUse(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
+	}
+}
+
+// closedPort returns a loopback address nothing listens on: connecting to
+// it is refused.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestServeTellsAColdStartWithItsSourceDownFromAHealthyOne(t *testing.T) {
+	tests := []struct {
+		name   string
+		dsn    func(t *testing.T) string
+		errHas string
+	}{
+		{
+			name:   "a source on a port that refuses connections",
+			dsn:    func(t *testing.T) string { return "postgres://pantau@" + closedPort(t) + "/dinsos?sslmode=disable" },
+			errHas: "connection refused",
+		},
+		{
+			name: "a source whose database does not exist",
+			dsn: func(t *testing.T) string {
+				u, err := url.Parse(sourcetest.Postgres(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				u.Path += "_tidak_ada"
+				return u.String()
+			},
+			errHas: "does not exist",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(dsnEnv, tt.dsn(t))
+			s := startServe(t, "--config", exampleSpec(t, "postgres", "5m"))
+			waitFor(t, 15*time.Second, "the first refresh to fail", func() bool {
+				return strings.Contains(s.stderr.String(), "retrying the failed KPIs")
+			})
+
+			code, body := get(t, s.url+"/readyz")
+			if code != http.StatusServiceUnavailable || !strings.Contains(body, "6 of 6 KPIs have never refreshed successfully") || !strings.Contains(body, tt.errHas) {
+				t.Errorf("/readyz: %d %q, want 503 saying no KPI has ever refreshed, with the reason %q", code, body, tt.errHas)
+			}
+			for _, id := range exampleKPIs {
+				if !strings.Contains(body, id+": ") {
+					t.Errorf("/readyz does not name %s: %q", id, body)
+				}
+			}
+
+			_, metrics := get(t, s.url+"/metrics")
+			mfs := parseMetrics(t, metrics)
+			for _, name := range []string{"pantau_kpi_up", "pantau_kpi_never_succeeded", "pantau_kpi_stale"} {
+				if n := len(mfs[name]); n != len(exampleKPIs) {
+					t.Errorf("/metrics has %d %s series, want one per KPI (%d)", n, name, len(exampleKPIs))
+				}
+			}
+			for _, want := range []string{`pantau_kpi_up{kpi="kube_jasa"} 0`, `pantau_kpi_never_succeeded{kpi="kube_jasa"} 1`, `pantau_kpi_stale{kpi="kube_jasa"} 0`, `pantau_source_up{source="dinsos"} 0`} {
+				if !strings.Contains(metrics, want) {
+					t.Errorf("/metrics lacks %s", want)
+				}
+			}
+
+			_, page := get(t, s.url+"/")
+			if n := strings.Count(page, "gagal: belum pernah berhasil diperbarui"); n != len(exampleKPIs) || !strings.Contains(page, "Belum siap") {
+				t.Errorf("the landing page says %d KPIs never succeeded (want %d) or lacks 'Belum siap':\n%s", n, len(exampleKPIs), page)
+			}
+			if log := s.stderr.String(); !strings.Contains(log, "it has never succeeded") || strings.Contains(log, "keeping last good values") {
+				t.Errorf("the log should say the KPIs never succeeded, not that it keeps last good values:\n%s", log)
+			}
+		})
 	}
 }

@@ -22,8 +22,8 @@ import (
 
 var targetsCommand = &command{
 	name:    "targets",
-	args:    "import|export --config SPEC ...",
-	summary: "import annual targets from CSV/XLSX into the store, or export them",
+	args:    "import|export|audit ...",
+	summary: "import annual targets from CSV/XLSX into the store, export them, or show their audit trail",
 	// help is completed in init with the subcommands' flags.
 }
 
@@ -34,6 +34,7 @@ every change (who, when, why, the old and the new values).
 
 	pantau targets import --config SPEC [flags] FILE
 	pantau targets export --config SPEC [flags]
+	pantau targets audit [--kpi ID] [--region CODE] [--since DATE] [--format csv]
 
 Import reads a target file (.csv or .xlsx), checks every row against the
 KPI spec and the Kepmendagri region master, and then writes all of it or
@@ -81,6 +82,11 @@ headers, so a file exported, edited and imported again changes exactly
 what was edited. CSV goes to stdout unless -o names a file; XLSX needs -o.
 Only the targets of the spec's KPIs are exported.
 
+Audit shows the audit trail, newest first: when (in WIB), by whom, what
+(create, update, delete), the KPI, region and year, the values old → new,
+and the reason given. --format csv writes one column per value, old and new
+apart, for a spreadsheet.
+
 The store must exist and be migrated first: run pantau migrate once.
 `
 
@@ -95,6 +101,8 @@ Examples:
 	pantau targets import --config dinsos.yaml --reason "SK Kadinsos 12/2026" targets-2026.xlsx
 	pantau targets export --config dinsos.yaml --year 2026 -o targets-2026.xlsx
 	pantau targets export --config dinsos.yaml --kpi sembako_salur > sembako.csv
+	pantau targets audit --region 31 --since 2026-01-01
+	pantau targets audit --kpi ewarong_aktif --format csv > audit.csv
 `
 
 type importConfig struct {
@@ -140,6 +148,7 @@ func init() {
 	}{
 		{"import", func(fs *flag.FlagSet) { new(importConfig).register(fs) }},
 		{"export", func(fs *flag.FlagSet) { new(exportConfig).register(fs) }},
+		{"audit", func(fs *flag.FlagSet) { new(auditConfig).register(fs) }},
 	} {
 		fs := flag.NewFlagSet(sub.name, flag.ContinueOnError)
 		sub.register(fs)
@@ -153,7 +162,7 @@ func init() {
 
 func runTargets(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "pantau targets: name what to do, import or export, like: pantau targets import --config dinsos.yaml targets.xlsx\nRun 'pantau help targets' for usage.")
+		fmt.Fprintln(stderr, "pantau targets: name what to do, import, export or audit, like: pantau targets import --config dinsos.yaml targets.xlsx\nRun 'pantau help targets' for usage.")
 		return exitUsage
 	}
 	switch sub := args[0]; sub {
@@ -161,17 +170,19 @@ func runTargets(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return runTargetsImport(ctx, args[1:], stdout, stderr)
 	case "export":
 		return runTargetsExport(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return runTargetsAudit(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		commandUsage(targetsCommand, stdout)
 		return exitOK
 	default:
 		hint := ""
-		for _, s := range []string{"import", "export"} {
+		for _, s := range []string{"import", "export", "audit"} {
 			if suggest.Distance(sub, s) <= 2 {
 				hint = " (did you mean " + s + "?)"
 			}
 		}
-		fmt.Fprintf(stderr, "pantau targets: unknown subcommand %q%s; use import or export\nRun 'pantau help targets' for usage.\n", sub, hint)
+		fmt.Fprintf(stderr, "pantau targets: unknown subcommand %q%s; use import, export or audit\nRun 'pantau help targets' for usage.\n", sub, hint)
 		return exitUsage
 	}
 }

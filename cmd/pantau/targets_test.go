@@ -344,7 +344,7 @@ func TestTargetsCommandLine(t *testing.T) {
 		stdout string // substring; "" means stdout must be empty
 		stderr string // substring; "" means stderr must be empty
 	}{
-		{"targets alone asks for a subcommand", []string{"targets"}, exitUsage, "", "name what to do, import or export"},
+		{"targets alone asks for a subcommand", []string{"targets"}, exitUsage, "", "name what to do, import, export or audit"},
 		{"an unknown subcommand suggests the nearest", []string{"targets", "imprt"}, exitUsage, "", `unknown subcommand "imprt" (did you mean import?)`},
 		{"help targets explains both subcommands with examples", []string{"help", "targets"}, exitOK, "Flags of import:", ""},
 		{"targets import -h explains targets", []string{"targets", "import", "-h"}, exitOK, "pantau targets import --config dinsos.yaml --dry-run targets-2026.xlsx", ""},
