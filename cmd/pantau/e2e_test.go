@@ -278,7 +278,7 @@ func TestSamplePrometheusConfigIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"job_name: pantau", "scrape_interval: 1m", "scrape_timeout: 30s", "pantau:9875", "# rule_files:", "rules/*.yml"} {
+	for _, want := range []string{"job_name: pantau", "scrape_interval: 1m", "scrape_timeout: 30s", "- 127.0.0.1:9875", "\nrule_files:\n  - rules/*.rules.yml", "alertmanagers:"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("%s lacks %q", config, want)
 		}
