@@ -72,4 +72,3 @@ func Variables(d map[string]any) []map[string]any {
 	}
 	return out
 }
-
