@@ -7,18 +7,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pantau-id/pantau/source/sourcetest"
 )
 
 // TestAlertmanagerExampleRoutesByProvince checks alertmanager.yml with
 // amtool and asks it where alerts shaped like the generated ones go.
 func TestAlertmanagerExampleRoutesByProvince(t *testing.T) {
-	amtool, err := exec.LookPath("amtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("amtool is not installed (apt-get install prometheus-alertmanager): %v", err)
-		}
-		t.Skipf("amtool is not installed (apt-get install prometheus-alertmanager): %v", err)
-	}
+	amtool := sourcetest.Program(t, "amtool", "install the Debian package prometheus-alertmanager (apt-get install prometheus-alertmanager)")
 	file := repoPath("alertmanager.yml")
 	run := func(args ...string) string {
 		t.Helper()

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/pantau-id/pantau/config"
+	"github.com/pantau-id/pantau/source/sourcetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the committed rules/ files from examples/")
@@ -66,25 +67,11 @@ func TestCommittedRulesAreUpToDate(t *testing.T) {
 	}
 }
 
-// needPromtool returns promtool's path; without it the test is skipped,
-// or fails when CI is set.
-func needPromtool(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("promtool is not installed (apt-get install prometheus): %v", err)
-		}
-		t.Skipf("promtool is not installed (apt-get install prometheus): %v", err)
-	}
-	return path
-}
-
 func promtool(t *testing.T, args ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, needPromtool(t), args...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, sourcetest.Program(t, "promtool", "install the Debian package prometheus (apt-get install prometheus)"), args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
 	}

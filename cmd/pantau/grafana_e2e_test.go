@@ -16,6 +16,7 @@ import (
 	"github.com/pantau-id/pantau/alerting"
 	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/dashboards"
+	"github.com/pantau-id/pantau/source/sourcetest"
 )
 
 // repoFile is a file of the repository, from this package's directory.
@@ -45,7 +46,7 @@ type promStack struct {
 // recording rules.
 func startPromStack(t *testing.T) *promStack {
 	t.Helper()
-	promBin := needTool(t, "prometheus")
+	promBin := sourcetest.Program(t, "prometheus", promHow)
 	bin := buildPantau(t)
 	demo := startDemo(t, bin, t.TempDir())
 	waitReady(t, demo)
