@@ -202,7 +202,7 @@ const (
 
 func (g generator) dashboardLink() string {
 	return strings.TrimRight(g.spec.Alerts.GrafanaURL, "/") + "/d/" + DashboardDetail +
-		"?var-kpi={{ $labels.kpi }}&var-region={{ $labels.region_code }}"
+		"?var-kpi={{ $labels.kpi }}&var-provinsi={{ $labels.province_code }}&var-region={{ $labels.region_code }}"
 }
 
 func (g generator) paceGroup() Group {
