@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pantau-id/pantau/config"
+	"github.com/pantau-id/pantau/dashboards"
 	"github.com/pantau-id/pantau/kpi"
 )
 
@@ -46,9 +47,6 @@ const (
 	// Job is the scrape job name of pantau in prometheus.yml.
 	Job = "pantau"
 )
-
-// DashboardDetail is the uid of the KPI detail dashboard alerts link to.
-const DashboardDetail = "pantau-detail-kpi"
 
 // File is a Prometheus rule file.
 type File struct {
@@ -201,7 +199,7 @@ const (
 )
 
 func (g generator) dashboardLink() string {
-	return strings.TrimRight(g.spec.Alerts.GrafanaURL, "/") + "/d/" + DashboardDetail +
+	return strings.TrimRight(g.spec.Alerts.GrafanaURL, "/") + "/d/" + dashboards.DetailUID +
 		"?var-kpi={{ $labels.kpi }}&var-provinsi={{ $labels.province_code }}&var-region={{ $labels.region_code }}"
 }
 

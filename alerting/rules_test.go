@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/pantau-id/pantau/config"
+	"github.com/pantau-id/pantau/dashboards"
 	"github.com/pantau-id/pantau/source/sourcetest"
 )
 
@@ -185,7 +186,7 @@ func TestAlertSettingsShapeTheRules(t *testing.T) {
 			if r.For != "30m" {
 				t.Errorf("%s for %s, want the spec's 30m", r.Alert, r.For)
 			}
-			if want := "https://grafana.dinsos.example/d/" + DashboardDetail + "?"; !strings.HasPrefix(r.Annotations["dashboard"], want) {
+			if want := "https://grafana.dinsos.example/d/" + dashboards.DetailUID + "?"; !strings.HasPrefix(r.Annotations["dashboard"], want) {
 				t.Errorf("dashboard link %s, want it to start %s", r.Annotations["dashboard"], want)
 			}
 		case AlertKPIStale:
