@@ -274,9 +274,10 @@ func combinations(t *testing.T, promURL string, vars []map[string]any) []map[str
 // mayBeEmpty lists panels whose queries have no rows in a healthy demo,
 // with the reason.
 var mayBeEmpty = map[string]string{
-	"Peringatan aktif":                   "alerts fire only where a region is behind",
-	"Baris ditolak per alasan (per jam)": "the demo's rows are all valid",
-	"Kegagalan (per jam)":                "nothing fails in the demo",
+	"Peringatan aktif":                            "alerts fire only where a region is behind",
+	"Baris ditolak per alasan (per jam)":          "the demo's rows are all valid",
+	"Kegagalan (per jam)":                         "nothing fails in the demo",
+	"Target ditolak dan data terlambat (per jam)": "the demo's targets are valid and no row arrives late",
 }
 
 // TestDashboardsAndAlertsOnARealPrometheus runs every PromQL query of every
