@@ -77,6 +77,7 @@ func Generate(spec *config.Spec) *File {
 	f.Groups = append(f.Groups, g.recording())
 	f.Groups = append(f.Groups, g.paceGroup())
 	f.Groups = append(f.Groups, g.monthGroup())
+	f.Groups = append(f.Groups, g.reportingGroup())
 	f.Groups = append(f.Groups, g.dataGroup())
 	return f
 }
@@ -291,6 +292,36 @@ func (g generator) dataGroup() Group {
 			},
 		},
 	}
+	rules = append(rules,
+		Rule{
+			Alert:  AlertPantauDown,
+			Expr:   fmt.Sprintf(`up{job=%q} == 0`, Job),
+			For:    "5m",
+			Labels: map[string]string{"severity": "critical"},
+			Annotations: map[string]string{
+				"summary":     "pantau {{ $labels.instance }} tidak dapat di-scrape",
+				"description": "Prometheus gagal mengambil /metrics dari {{ $labels.instance }} selama 5 menit; dasbor dan peringatan KPI tidak diperbarui.",
+			},
+		},
+		Rule{
+			Alert:  AlertPantauAbsent,
+			Expr:   fmt.Sprintf(`absent(up{job=%q})`, Job),
+			For:    "5m",
+			Labels: map[string]string{"severity": "critical"},
+			Annotations: map[string]string{
+				"summary":     "Tidak ada target pantau di Prometheus",
+				"description": fmt.Sprintf("Prometheus tidak memiliki target dengan job %q; periksa scrape_configs di prometheus.yml.", Job),
+			},
+		},
+	)
+	return Group{Name: "pantau-data", Rules: rules}
+}
+
+// reportingGroup holds the stopped-reporting alerts. They look a day
+// back over every region's series, so they are evaluated once per refresh
+// (when the values can change) rather than every minute.
+func (g generator) reportingGroup() Group {
+	var rules []Rule
 	for _, k := range g.spec.KPIs {
 		levels := g.levels(k)
 		// A flow count without rows is a month with nothing new (no KUBE
@@ -315,29 +346,7 @@ func (g generator) dataGroup() Group {
 			},
 		})
 	}
-	rules = append(rules,
-		Rule{
-			Alert:  AlertPantauDown,
-			Expr:   fmt.Sprintf(`up{job=%q} == 0`, Job),
-			For:    "5m",
-			Labels: map[string]string{"severity": "critical"},
-			Annotations: map[string]string{
-				"summary":     "pantau {{ $labels.instance }} tidak dapat di-scrape",
-				"description": "Prometheus gagal mengambil /metrics dari {{ $labels.instance }} selama 5 menit; dasbor dan peringatan KPI tidak diperbarui.",
-			},
-		},
-		Rule{
-			Alert:  AlertPantauAbsent,
-			Expr:   fmt.Sprintf(`absent(up{job=%q})`, Job),
-			For:    "5m",
-			Labels: map[string]string{"severity": "critical"},
-			Annotations: map[string]string{
-				"summary":     "Tidak ada target pantau di Prometheus",
-				"description": fmt.Sprintf("Prometheus tidak memiliki target dengan job %q; periksa scrape_configs di prometheus.yml.", Job),
-			},
-		},
-	)
-	return Group{Name: "pantau-data", Rules: rules}
+	return Group{Name: "pantau-reporting", Interval: g.refreshes(1), Rules: rules}
 }
 
 // num writes a threshold without trailing zeros (0.85, 95).
