@@ -27,9 +27,9 @@ const (
 
 // Recording rules the dashboards use.
 const (
-	RecordStatusCount    = "pantau:kpi_status:count"
-	RecordNumeratorProv  = "pantau:kpi_numerator:sum_by_province"
-	RecordDenominatorPro = "pantau:kpi_denominator:sum_by_province"
+	RecordStatusCount           = "pantau:kpi_status:count"
+	RecordNumeratorByProvince   = "pantau:kpi_numerator:sum_by_province"
+	RecordDenominatorByProvince = "pantau:kpi_denominator:sum_by_province"
 )
 
 // Fixed timings, in refreshes of the spec: pantau's values change once per
@@ -169,8 +169,8 @@ func (g generator) recording() Group {
 		// never a mean of their rates: these sums let a dashboard weigh
 		// any selection of provinces by reading 38 series, not 514.
 		rules = append(rules,
-			Rule{Record: RecordNumeratorProv, Expr: `sum by (kpi, window, province_code) (pantau_kpi_numerator` + sel + `)`},
-			Rule{Record: RecordDenominatorPro, Expr: `sum by (kpi, window, province_code) (pantau_kpi_denominator` + sel + `)`},
+			Rule{Record: RecordNumeratorByProvince, Expr: `sum by (kpi, window, province_code) (pantau_kpi_numerator` + sel + `)`},
+			Rule{Record: RecordDenominatorByProvince, Expr: `sum by (kpi, window, province_code) (pantau_kpi_denominator` + sel + `)`},
 		)
 	}
 	return Group{Name: "pantau-recording", Rules: rules}

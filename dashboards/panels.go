@@ -105,6 +105,16 @@ func ringkasan() Dashboard {
 		nil, tableOptions(), nil),
 		organize([2]string{"alertname", "Peringatan"}, [2]string{"severity", "Tingkat"}, [2]string{"name", "Wilayah"}, [2]string{"kpi", "KPI"})...)
 
+	counts := l.panel("stat", "Kecamatan per status",
+		"Berapa kecamatan di provinsi terpilih yang sesuai rencana, berisiko, tertinggal, tanpa target atau tanpa data untuk KPI terpilih bulan ini.",
+		24, 4, promDS, []obj{promNow("A", `sum by (status) (pantau:kpi_status:count{kpi="$kpi",level="kecamatan",window="month",province_code="$provinsi"})`, "{{status}}")},
+		obj{"color": obj{"mode": "fixed", "fixedColor": "text"}}, statOptions("value_and_name"), nil)
+	var byStatus []obj
+	for _, st := range statuses {
+		byStatus = append(byStatus, override(st.status, prop("displayName", st.text), prop("color", obj{"mode": "fixed", "fixedColor": st.color})))
+	}
+	counts = withOverrides(counts, byStatus...)
+
 	behind := kpiName(regionName(fmt.Sprintf(
 		"pantau_kpi_pace_ratio{%s}\nand on (kpi, region_code) pantau_kpi_status{status=\"behind\",%s}", under, under)))
 	kecamatan := withTransformations(withOverrides(
@@ -130,7 +140,7 @@ func ringkasan() Dashboard {
 	return Dashboard{File: "ringkasan-kepala-dinas.json", JSON: dashboard(RingkasanUID, "Ringkasan Kepala Dinas",
 		"Satu provinsi atau kabupaten/kota: status tiap KPI bulan ini, kemajuan tahun ini, kecamatan yang tertinggal dan peringatan aktif.",
 		[]obj{provinsiVar(false), wilayah, kpiVar()},
-		[]obj{status, table, trend, alerts, kecamatan, slips})}
+		[]obj{status, table, trend, alerts, counts, kecamatan, slips})}
 }
 
 func perbandingan() Dashboard {
