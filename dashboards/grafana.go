@@ -211,6 +211,16 @@ func statusMappings() []obj {
 	return []obj{{"type": "value", "options": opts}}
 }
 
+// apiStatusMappings labels the API's status strings like statusMappings
+// labels the codes.
+func apiStatusMappings() []obj {
+	opts := obj{}
+	for i, s := range statuses {
+		opts[s.status] = obj{"text": s.text, "color": s.color, "index": i}
+	}
+	return []obj{{"type": "value", "options": opts}}
+}
+
 // thresholds colour attainment and pace: below the default at_risk
 // threshold red, below on_track orange.
 func paceThresholds() obj {

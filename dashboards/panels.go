@@ -75,7 +75,9 @@ func ringkasan() Dashboard {
 	wilayah := promVar("wilayah", "Provinsi / kabupaten / kota",
 		`query_result(pantau_region_info{province_code="$provinsi",level=~"provinsi|kabupaten_kota"})`, regionRegex, false, false)
 	here := `region_code="$wilayah",window="month"`
-	under := `level="kecamatan",region_code=~"${wilayah}\\..+",window="month"`
+	// Below the chosen region, at the levels Prometheus has: kabupaten/kota
+	// by default (the spec's exposure), kecamatan when the spec exposes them.
+	under := `level=~"kabupaten_kota|kecamatan",region_code=~"${wilayah}\\..+",window="month"`
 
 	status := l.panel("stat", "Status KPI bulan ini",
 		"Status tiap KPI di wilayah terpilih, dari laju realisasi terhadap rencana sampai saat ini.",
@@ -105,9 +107,9 @@ func ringkasan() Dashboard {
 		nil, tableOptions(), nil),
 		organize([2]string{"alertname", "Peringatan"}, [2]string{"severity", "Tingkat"}, [2]string{"name", "Wilayah"}, [2]string{"kpi", "KPI"})...)
 
-	counts := l.panel("stat", "Kecamatan per status",
-		"Berapa kecamatan di provinsi terpilih yang sesuai rencana, berisiko, tertinggal, tanpa target atau tanpa data untuk KPI terpilih bulan ini.",
-		24, 4, promDS, []obj{promNow("A", `sum by (status) (pantau:kpi_status:count{kpi="$kpi",level="kecamatan",window="month",province_code="$provinsi"})`, "{{status}}")},
+	counts := l.panel("stat", "Kabupaten/kota per status",
+		"Berapa kabupaten/kota di provinsi terpilih yang sesuai rencana, berisiko, tertinggal, tanpa target atau tanpa data untuk KPI terpilih bulan ini.",
+		24, 4, promDS, []obj{promNow("A", `sum by (status) (pantau:kpi_status:count{kpi="$kpi",level="kabupaten_kota",window="month",province_code="$provinsi"})`, "{{status}}")},
 		obj{"color": obj{"mode": "fixed", "fixedColor": "text"}}, statOptions("value_and_name"), nil)
 	var byStatus []obj
 	for _, st := range statuses {
@@ -118,24 +120,31 @@ func ringkasan() Dashboard {
 	behind := kpiName(regionName(fmt.Sprintf(
 		"pantau_kpi_pace_ratio{%s}\nand on (kpi, region_code) pantau_kpi_status{status=\"behind\",%s}", under, under)))
 	kecamatan := withTransformations(withOverrides(
-		l.panel("table", "Kecamatan tertinggal",
-			"Kecamatan dengan status tertinggal bulan ini, laju terendah lebih dulu. Klik nama kecamatan untuk rinciannya.",
+		l.panel("table", "Wilayah tertinggal",
+			"Kabupaten/kota (dan kecamatan, bila spesifikasi mengirimnya ke Prometheus) dengan status tertinggal bulan ini, laju terendah lebih dulu. Klik nama wilayah untuk rinciannya.",
 			24, 10, promDS, []obj{promTable("A", behind)}, nil,
 			obj{"showHeader": true, "cellHeight": "sm", "sortBy": []obj{{"displayName": "Laju", "desc": false}}}, nil),
 		override("Laju", percentCell()...),
-		override("Kecamatan", prop("links", []obj{dataLink("Rincian ${__data.fields.kpi_name} di ${__data.fields.name}", DetailUID,
+		override("Wilayah", prop("links", []obj{dataLink("Rincian ${__data.fields.kpi_name} di ${__data.fields.name}", DetailUID,
 			"var-kpi=${__data.fields.kpi}&var-provinsi=${provinsi}&var-region=${__data.fields.region_code}")})),
 		// The link needs the KPI id; the table shows its name.
 		override("kpi", prop("custom.hidden", true)),
-	), organize([2]string{"name", "Kecamatan"}, [2]string{"kpi_name", "KPI"}, [2]string{"Value", "Laju"}, [2]string{"region_code", "Kode"}, [2]string{"kpi", "kpi"})...)
+	), organize([2]string{"name", "Wilayah"}, [2]string{"kpi_name", "KPI"}, [2]string{"Value", "Laju"}, [2]string{"region_code", "Kode"}, [2]string{"kpi", "kpi"})...)
 
-	slips := withOverrides(l.panel("table", "Kecamatan di bawah rencana (API)",
-		"Dari API pantau: kecamatan berisiko atau tertinggal saat ini untuk KPI terpilih, yang terparah lebih dulu.",
+	slips := withTransformations(withOverrides(l.panel("table", "Kecamatan di bawah rencana (API)",
+		"Dari API pantau, yang memegang setiap kecamatan: kecamatan berisiko atau tertinggal saat ini untuk KPI terpilih, yang terparah lebih dulu, dengan kekurangannya dan sejak bulan apa. Klik nama kecamatan untuk rinciannya.",
 		24, 10, infinityDS, []obj{infinity("A", "/api/v1/slips", [][2]string{{"kpi", "$kpi"}, {"level", "kecamatan"}, {"parent", "$wilayah"}}, "table",
 			column{"region_name", "Kecamatan", "string"}, column{"region_code", "Kode", "string"}, column{"status", "Status", "string"},
-			column{"actual", "Realisasi", "number"}, column{"expected", "Seharusnya", "number"}, column{"pace", "Laju", "number"})},
+			column{"actual", "Realisasi", "number"}, column{"expected", "Seharusnya", "number"}, column{"pace", "Laju", "number"},
+			column{"behind_by", "Kekurangan", "number"}, column{"since", "Sejak", "string"})},
 		nil, tableOptions(), nil),
-		override("Laju", percentCell()...))
+		override("Laju", percentCell()...),
+		override("Status", prop("mappings", apiStatusMappings()), prop("custom.cellOptions", obj{"type": "color-background"})),
+		override("Kecamatan", prop("links", []obj{dataLink("Rincian di ${__data.fields.Kecamatan}", DetailUID,
+			"var-kpi=${kpi}&var-provinsi=${provinsi}&var-region=${__data.fields.Kode}")}))),
+		// Infinity returns columns alphabetically; show them as declared.
+		organize([2]string{"Kecamatan", "Kecamatan"}, [2]string{"Kode", "Kode"}, [2]string{"Status", "Status"}, [2]string{"Realisasi", "Realisasi"},
+			[2]string{"Seharusnya", "Seharusnya"}, [2]string{"Laju", "Laju"}, [2]string{"Kekurangan", "Kekurangan"}, [2]string{"Sejak", "Sejak"})...)
 
 	return Dashboard{File: "ringkasan-kepala-dinas.json", JSON: dashboard(RingkasanUID, "Ringkasan Kepala Dinas",
 		"Satu provinsi atau kabupaten/kota: status tiap KPI bulan ini, kemajuan tahun ini, kecamatan yang tertinggal dan peringatan aktif.",
@@ -196,14 +205,17 @@ func perbandingan() Dashboard {
 				`sum(pantau:kpi_denominator:sum_by_province{kpi="$kpi",window="month",province_code=~"$provinsi"})`, "Bulan ini")},
 		obj{"unit": "percentunit", "decimals": 1, "color": obj{"mode": "fixed", "fixedColor": "blue"}}, statOptions("value"), nil)
 
-	api := withOverrides(l.panel("table", "Peringkat nasional terbawah (API)",
-		"Dari API pantau: dua puluh wilayah dengan capaian terendah pada tingkat terpilih di seluruh Indonesia.",
+	api := withTransformations(withOverrides(l.panel("table", "Peringkat nasional terbawah (API)",
+		"Dari API pantau: dua puluh wilayah dengan laju terendah bulan ini pada tingkat terpilih di seluruh Indonesia.",
 		24, 10, infinityDS, []obj{infinity("A", "/api/v1/ranking",
 			[][2]string{{"kpi", "$kpi"}, {"level", "$tingkat"}, {"order", "worst"}, {"limit", "20"}}, "table",
 			column{"rank", "Peringkat", "number"}, column{"region_name", "Wilayah", "string"}, column{"region_code", "Kode", "string"},
 			column{"attainment", "Capaian", "number"}, column{"pace", "Laju", "number"}, column{"status", "Status", "string"})},
 		nil, tableOptions(), nil),
-		override("Capaian", percentCell()...), override("Laju", percentCell()...))
+		override("Capaian", percentCell()...), override("Laju", percentCell()...),
+		override("Status", prop("mappings", apiStatusMappings()), prop("custom.cellOptions", obj{"type": "color-background"}))),
+		organize([2]string{"Peringkat", "Peringkat"}, [2]string{"Wilayah", "Wilayah"}, [2]string{"Kode", "Kode"},
+			[2]string{"Capaian", "Capaian"}, [2]string{"Laju", "Laju"}, [2]string{"Status", "Status"})...)
 
 	return Dashboard{File: "perbandingan-wilayah.json", JSON: dashboard(PerbandinganID, "Perbandingan Wilayah",
 		"Provinsi atau kabupaten/kota dibandingkan: peringkat capaian, peta, status setiap KPI dan tren wilayah terpilih.",
@@ -246,20 +258,41 @@ func detail() Dashboard {
 
 	month := l.panel("timeseries", "Bulan ini: realisasi dan seharusnya",
 		"Realisasi bulan berjalan dibandingkan dengan yang seharusnya sudah tercapai pada tiap saat.",
-		12, 9, promDS, []obj{prom("A", "pantau_kpi_actual{"+here+"}", "Realisasi"), prom("B", "pantau_kpi_expected{"+here+"}", "Seharusnya")},
+		24, 9, promDS, []obj{prom("A", "pantau_kpi_actual{"+here+"}", "Realisasi"), prom("B", "pantau_kpi_expected{"+here+"}", "Seharusnya")},
 		obj{"custom": obj{"lineWidth": 2}}, obj{"legend": obj{"displayMode": "list", "placement": "bottom"}}, nil)
 
+	below := withTransformations(withOverrides(l.panel("table", "Wilayah di bawahnya (API)",
+		"Dari API pantau, yang memegang setiap tingkat sampai kecamatan: wilayah satu tingkat di bawah wilayah terpilih, laju terendah lebih dulu. Klik nama untuk turun satu tingkat.",
+		24, 12, infinityDS, []obj{infinity("A", "/api/v1/ranking",
+			[][2]string{{"kpi", "$kpi"}, {"parent", "$region"}, {"order", "worst"}, {"limit", "1000"}}, "table",
+			column{"region_name", "Wilayah", "string"}, column{"region_code", "Kode", "string"},
+			column{"actual", "Realisasi", "number"}, column{"expected", "Seharusnya", "number"}, column{"target", "Target", "number"},
+			column{"attainment", "Capaian", "number"}, column{"pace", "Laju", "number"}, column{"status", "Status", "string"},
+			column{"numerator", "Pembilang", "number"}, column{"denominator", "Penyebut", "number"})},
+		nil, tableOptions(), nil),
+		override("Capaian", percentCell()...), override("Laju", percentCell()...),
+		override("Status", prop("mappings", apiStatusMappings()), prop("custom.cellOptions", obj{"type": "color-background"})),
+		override("Wilayah", prop("links", []obj{dataLink("Rincian ${__data.fields.Wilayah}", DetailUID,
+			"var-kpi=${kpi}&var-provinsi=${provinsi}&var-region=${__data.fields.Kode}")}))),
+		organize([2]string{"Wilayah", "Wilayah"}, [2]string{"Kode", "Kode"}, [2]string{"Realisasi", "Realisasi"}, [2]string{"Seharusnya", "Seharusnya"},
+			[2]string{"Target", "Target"}, [2]string{"Capaian", "Capaian"}, [2]string{"Laju", "Laju"}, [2]string{"Status", "Status"},
+			[2]string{"Pembilang", "Pembilang"}, [2]string{"Penyebut", "Penyebut"})...)
+
 	history := l.panel("timeseries", "Riwayat bulanan (API)",
-		"Dari riwayat bulanan pantau: realisasi dan target setiap bulan yang sudah ditutup, tanpa bergantung pada retensi Prometheus.",
-		12, 9, infinityDS, []obj{infinity("A", "/api/v1/history", [][2]string{{"kpi", "$kpi"}, {"region", "$region"}}, "timeseries",
-			column{"time", "Bulan", "timestamp"}, column{"actual", "Realisasi", "number"}, column{"target", "Target", "number"})},
+		"Dari riwayat bulanan pantau: realisasi dan target tiap bulan (batang) dan sejak awal tahun (garis), tanpa bergantung pada retensi Prometheus.",
+		24, 9, infinityDS, []obj{infinity("A", "/api/v1/history", [][2]string{{"kpi", "$kpi"}, {"region", "$region"}}, "timeseries",
+			column{"time", "Bulan", "timestamp"}, column{"actual", "Realisasi", "number"}, column{"target", "Target", "number"},
+			column{"cumulative_actual", "Realisasi sejak awal tahun", "number"}, column{"cumulative_target", "Garis target", "number"})},
 		obj{"custom": obj{"drawStyle": "bars", "fillOpacity": 60}}, obj{"legend": obj{"displayMode": "list", "placement": "bottom"}},
 		obj{"timeFrom": "2y"})
+	history = withOverrides(history,
+		override("Realisasi sejak awal tahun", prop("custom.drawStyle", "line"), prop("custom.lineWidth", 2)),
+		override("Garis target", prop("custom.drawStyle", "line"), prop("custom.lineStyle", obj{"fill": "dash", "dash": []int{10, 10}})))
 
 	return Dashboard{File: "detail-kpi.json", JSON: dashboard(DetailUID, "Detail KPI",
 		"Satu KPI di satu wilayah: angka bulan ini, wilayah di bawahnya dengan pembilang dan penyebut, dan riwayat bulanan.",
 		[]obj{kpiVar(), provinsiVar(false), region},
-		append(stats, table, month, history))}
+		append(stats, table, month, below, history))}
 }
 
 func kesehatan() Dashboard {
