@@ -2,6 +2,7 @@ package alerting
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -70,16 +71,21 @@ type Rule struct {
 	Annotations map[string]string `yaml:"annotations,omitempty"`
 }
 
-// Generate returns the rule file for spec.
-func Generate(spec *config.Spec) *File {
-	g := generator{spec: spec, refresh: spec.Refresh}
+// Generate returns the rule file for spec. Rules select only series the
+// spec's exposure sends to Prometheus; it is an error when the spec's
+// alerts: levels asks for alerts on series that are not sent.
+func Generate(spec *config.Spec) (*File, error) {
+	g := &generator{spec: spec, refresh: spec.Refresh}
 	f := &File{}
 	f.Groups = append(f.Groups, g.recording())
 	f.Groups = append(f.Groups, g.paceGroup())
 	f.Groups = append(f.Groups, g.monthGroup())
 	f.Groups = append(f.Groups, g.reportingGroup())
 	f.Groups = append(f.Groups, g.dataGroup())
-	return f
+	if len(g.problems) > 0 {
+		return nil, errors.Join(g.problems...)
+	}
+	return f, nil
 }
 
 // Marshal renders the rule file as YAML with a header saying where it
@@ -100,8 +106,9 @@ func (f *File) Marshal(specFile string) ([]byte, error) {
 }
 
 type generator struct {
-	spec    *config.Spec
-	refresh time.Duration
+	spec     *config.Spec
+	refresh  time.Duration
+	problems []error
 }
 
 // Alerts returns every alerting rule, across groups.
@@ -117,19 +124,44 @@ func (f *File) Alerts() []Rule {
 	return out
 }
 
-// levels returns the alert levels a KPI has series at, as a regular
-// expression for the level label; "" when there are none.
-func (g generator) levels(k config.KPI) string {
+// levels returns the alert levels at which Prometheus has the KPI's
+// family in the month window, as a regular expression for the level
+// label; "" when there are none. A level the spec's alerts: levels names
+// explicitly, where the KPI has data but does not send the family, is a
+// problem: the alert would never fire.
+func (g *generator) levels(k config.KPI, family string) string {
 	var names []string
 	for _, l := range g.spec.Alerts.Levels {
-		if l <= k.Level {
+		switch {
+		case l > k.Level:
+			// Below the level the KPI reports at: no such series at all.
+		case !exposed(k, l, family):
+			if g.spec.Alerts.Explicit {
+				g.problems = append(g.problems, fmt.Errorf(
+					"%s: alerts: levels has %s, but KPI %s does not send %s at %s to Prometheus; add %s to its exposure levels or leave it out of alerts: levels",
+					g.spec.File, l, k.ID, family, l, l))
+			}
+		default:
 			names = append(names, l.String())
 		}
 	}
 	return strings.Join(names, "|")
 }
 
-func (g generator) refreshes(n int) string { return promDuration(time.Duration(n) * g.refresh) }
+// exposer is config.KPI's exposure check, where the spec has exposure
+// settings; without them every series is exposed.
+type exposer interface {
+	Exposes(level kpi.Level, window kpi.Window, family string) bool
+}
+
+func exposed(k config.KPI, level kpi.Level, family string) bool {
+	if e, ok := any(k).(exposer); ok {
+		return e.Exposes(level, kpi.WindowMonth, family)
+	}
+	return true
+}
+
+func (g *generator) refreshes(n int) string { return promDuration(time.Duration(n) * g.refresh) }
 
 // promDuration writes d the way Prometheus does (1h30m, 10m, 2s).
 func promDuration(d time.Duration) string {
@@ -149,17 +181,18 @@ func promDuration(d time.Duration) string {
 	return b.String()
 }
 
-func (g generator) recording() Group {
+func (g *generator) recording() Group {
 	rules := []Rule{{
 		Record: RecordStatusCount,
 		// How many regions of each level are in each status, per province:
-		// the dashboards' status grids and counts of kecamatan behind read
-		// this instead of counting thousands of series on every refresh.
+		// the dashboards' status counts read this instead of counting
+		// hundreds of series on every refresh of a panel.
 		Expr: `count by (kpi, level, window, status, province_code) (pantau_kpi_status)`,
 	}}
 	var rates []string
 	for _, k := range g.spec.KPIs {
-		if k.Kind == kpi.KindRate && k.Level >= kpi.LevelKabupatenKota {
+		if k.Kind == kpi.KindRate && k.Level >= kpi.LevelKabupatenKota &&
+			exposed(k, kpi.LevelKabupatenKota, "pantau_kpi_numerator") && exposed(k, kpi.LevelKabupatenKota, "pantau_kpi_denominator") {
 			rates = append(rates, k.ID)
 		}
 	}
@@ -199,15 +232,15 @@ const (
 	kpiName    = `{{ with printf "pantau_kpi_info{kpi='%s'}" $labels.kpi | query }}{{ . | first | label "name" }}{{ else }}{{ $labels.kpi }}{{ end }}`
 )
 
-func (g generator) dashboardLink() string {
+func (g *generator) dashboardLink() string {
 	return strings.TrimRight(g.spec.Alerts.GrafanaURL, "/") + "/d/" + dashboards.DetailUID +
 		"?var-kpi={{ $labels.kpi }}&var-provinsi={{ $labels.province_code }}&var-region={{ $labels.region_code }}"
 }
 
-func (g generator) paceGroup() Group {
+func (g *generator) paceGroup() Group {
 	var rules []Rule
 	for _, k := range g.spec.KPIs {
-		levels := g.levels(k)
+		levels := g.levels(k, "pantau_kpi_pace_ratio")
 		if levels == "" {
 			continue
 		}
@@ -241,11 +274,11 @@ func (g generator) paceGroup() Group {
 	return Group{Name: "pantau-pace", Rules: rules}
 }
 
-func (g generator) monthGroup() Group {
+func (g *generator) monthGroup() Group {
 	var rules []Rule
 	window := g.refreshes(closeRefreshes)
 	for _, k := range g.spec.KPIs {
-		levels := g.levels(k)
+		levels := g.levels(k, "pantau_kpi_attainment_ratio")
 		if levels == "" {
 			continue
 		}
@@ -269,7 +302,7 @@ func (g generator) monthGroup() Group {
 	return Group{Name: "pantau-month", Rules: rules}
 }
 
-func (g generator) dataGroup() Group {
+func (g *generator) dataGroup() Group {
 	rules := []Rule{
 		{
 			Alert:  AlertSourceDown,
@@ -320,13 +353,16 @@ func (g generator) dataGroup() Group {
 // reportingGroup holds the stopped-reporting alerts. They look a day
 // back over every region's series, so they are evaluated once per refresh
 // (when the values can change) rather than every minute.
-func (g generator) reportingGroup() Group {
+func (g *generator) reportingGroup() Group {
 	var rules []Rule
 	for _, k := range g.spec.KPIs {
-		levels := g.levels(k)
 		// A flow count without rows is a month with nothing new (no KUBE
 		// formed), not a region that went quiet.
-		if levels == "" || (k.Kind == kpi.KindCount && k.Accumulation == kpi.Flow) {
+		if k.Kind == kpi.KindCount && k.Accumulation == kpi.Flow {
+			continue
+		}
+		levels := g.levels(k, "pantau_kpi_actual")
+		if levels == "" {
 			continue
 		}
 		sel := fmt.Sprintf(`pantau_kpi_actual{kpi=%q,window="month",level=~%q}`, k.ID, levels)

@@ -38,6 +38,15 @@ func loadSpec(t *testing.T, path string) *config.Spec {
 	return spec
 }
 
+func generate(t *testing.T, spec *config.Spec) *File {
+	t.Helper()
+	f, err := Generate(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 func parseSpec(t *testing.T, yaml string) *config.Spec {
 	t.Helper()
 	spec, err := config.Parse("test.yaml", []byte(yaml))
@@ -50,7 +59,7 @@ func parseSpec(t *testing.T, yaml string) *config.Spec {
 // TestCommittedRulesAreUpToDate regenerates the rules of the example spec
 // and compares them with rules/; go test ./alerting -update rewrites them.
 func TestCommittedRulesAreUpToDate(t *testing.T) {
-	got, err := Generate(loadSpec(t, repoPath(exampleSpec))).Marshal(exampleSpec)
+	got, err := generate(t, loadSpec(t, repoPath(exampleSpec))).Marshal(exampleSpec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +98,7 @@ func TestPromtoolAcceptsAndTestsTheRules(t *testing.T) {
 // TestEveryRuleParses parses every expression with Prometheus' own parser
 // and checks the labels the alerts are routed on.
 func TestEveryRuleParses(t *testing.T) {
-	f := Generate(loadSpec(t, repoPath(exampleSpec)))
+	f := generate(t, loadSpec(t, repoPath(exampleSpec)))
 	names := map[string]bool{}
 	for _, g := range f.Groups {
 		for _, r := range g.Rules {
@@ -153,7 +162,7 @@ func TestAlertLevelsComeFromTheSpec(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := parseSpec(t, specHead+tc.alerts+"\nkpis:"+kpiYAML("k", "count", tc.level))
 			var pace []Rule
-			for _, r := range Generate(spec).Alerts() {
+			for _, r := range generate(t, spec).Alerts() {
 				if r.Alert == AlertBehind || r.Alert == AlertAtRisk {
 					pace = append(pace, r)
 				}
@@ -180,7 +189,7 @@ func TestAlertSettingsShapeTheRules(t *testing.T) {
 	spec := parseSpec(t, specHead+"refresh: 2m\nalerts: {for: 30m, grafana_url: 'https://grafana.dinsos.example/'}\nkpis:"+
 		kpiYAML("flow_count", "count", "kecamatan")+kpiYAML("share", "rate", "kecamatan"))
 	stopped := map[string]bool{}
-	for _, r := range Generate(spec).Alerts() {
+	for _, r := range generate(t, spec).Alerts() {
 		switch r.Alert {
 		case AlertBehind:
 			if r.For != "30m" {

@@ -29,6 +29,9 @@ var DefaultAlertLevels = []kpi.Level{kpi.LevelNasional, kpi.LevelProvinsi, kpi.L
 type Alerts struct {
 	// Levels are the region levels alerts are generated for, top down.
 	Levels []kpi.Level
+	// Explicit says Levels come from the spec rather than the default:
+	// then every level must have the series its alerts need.
+	Explicit bool
 	// For is how long a condition must hold before the alert fires.
 	For time.Duration
 	// GrafanaURL is the base URL of the Grafana the alerts link to.
@@ -65,7 +68,7 @@ func (d *decoder) alerts(top *fieldSet, spec *Spec) {
 	fs := d.fields(n)
 	d.checkKeys(fs, alertKeys, "in alerts", nil)
 	if v, ok := fs.value("levels"); ok {
-		spec.Alerts.Levels = d.alertLevels(v)
+		spec.Alerts.Levels, spec.Alerts.Explicit = d.alertLevels(v), true
 	}
 	if v, ok := fs.value("for"); ok {
 		if dur, ok := d.duration(v, "alerts: for"); ok {

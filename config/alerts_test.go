@@ -28,7 +28,7 @@ func TestAlertsSettings(t *testing.T) {
 		{"without an alerts section, kabupaten/kota and up alert after an hour", "",
 			Alerts{Levels: []kpi.Level{kpi.LevelNasional, kpi.LevelProvinsi, kpi.LevelKabupatenKota}, For: time.Hour, GrafanaURL: DefaultGrafanaURL}},
 		{"levels are kept top down whatever order the spec lists them in", "alerts:\n  levels: [kecamatan, provinsi]\n  for: 30m\n  grafana_url: https://grafana.example\n",
-			Alerts{Levels: []kpi.Level{kpi.LevelProvinsi, kpi.LevelKecamatan}, For: 30 * time.Minute, GrafanaURL: "https://grafana.example"}},
+			Alerts{Levels: []kpi.Level{kpi.LevelProvinsi, kpi.LevelKecamatan}, Explicit: true, For: 30 * time.Minute, GrafanaURL: "https://grafana.example"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec, err := Parse("test.yaml", doc(alertsBase+tc.src))

@@ -61,7 +61,12 @@ func runRules(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitFailure
 	}
-	data, err := alerting.Generate(spec).Marshal(specFile)
+	rules, err := alerting.Generate(spec)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitFailure
+	}
+	data, err := rules.Marshal(specFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "pantau rules: %v\n", err)
 		return exitFailure
