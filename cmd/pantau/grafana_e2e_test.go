@@ -354,14 +354,21 @@ func TestDashboardsAndAlertsOnARealPrometheus(t *testing.T) {
 		}
 		token := strings.TrimSpace(string(out))
 		for _, d := range boards {
+			rows := map[string]int{}
 			for _, values := range combinations(t, stack.prom, dashboards.Variables(d.Raw)) {
 				for _, p := range dashboards.Panels(d.Raw) {
 					for _, tg := range dashboards.Targets(p) {
 						if tg["parser"] == nil {
 							continue
 						}
-						checkInfinity(t, stack.pantau.url, token, d.File, p["title"].(string), tg, values)
+						title := p["title"].(string)
+						rows[title] += checkInfinity(t, stack.pantau.url, token, d.File, title, tg, values)
 					}
+				}
+			}
+			for title, n := range rows {
+				if n == 0 {
+					t.Errorf("%s, panel %q: no rows for any KPI tested", d.File, title)
 				}
 			}
 		}
@@ -444,8 +451,8 @@ func TestDashboardsAndAlertsOnARealPrometheus(t *testing.T) {
 
 // checkInfinity calls an Infinity query's URL on pantau's API and checks
 // the answer is a JSON array of flat objects with every column the panel
-// uses, of the declared type.
-func checkInfinity(t *testing.T, base, token, file, title string, tg map[string]any, values map[string]string) {
+// uses, of the declared type. It returns the number of rows.
+func checkInfinity(t *testing.T, base, token, file, title string, tg map[string]any, values map[string]string) int {
 	t.Helper()
 	params := url.Values{}
 	opts, _ := tg["url_options"].(map[string]any)
@@ -468,7 +475,7 @@ func checkInfinity(t *testing.T, base, token, file, title string, tg map[string]
 	var rows []map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&rows); resp.StatusCode != http.StatusOK || err != nil {
 		t.Errorf("%s, %q: GET %s: %d, want 200 with a JSON array (%v)", file, title, u, resp.StatusCode, err)
-		return
+		return 0
 	}
 	cols, _ := tg["columns"].([]any)
 	for _, row := range rows {
@@ -478,7 +485,7 @@ func checkInfinity(t *testing.T, base, token, file, title string, tg map[string]
 			v, ok := row[key]
 			if !ok {
 				t.Errorf("%s, %q: GET %s: a row has no %s: %v", file, title, u, key, row)
-				return
+				return len(rows)
 			}
 			switch typ {
 			case "number":
@@ -495,8 +502,9 @@ func checkInfinity(t *testing.T, base, token, file, title string, tg map[string]
 			}
 			if !ok {
 				t.Errorf("%s, %q: GET %s: %s is %v, not a %s", file, title, u, key, v, typ)
-				return
+				return len(rows)
 			}
 		}
 	}
+	return len(rows)
 }
