@@ -446,6 +446,10 @@ func TestDashboardsAndAlertsOnARealPrometheus(t *testing.T) {
 		if checked == 0 {
 			t.Error("no firing alert in /api/v1/alerts")
 		}
+		// What the rules cost Prometheus on this exposition, for the record.
+		for _, s := range query(t, stack.prom, `prometheus_rule_group_last_duration_seconds`) {
+			t.Logf("rule group %s: last evaluation %ss", s.Metric["rule_group"], s.Value[1])
+		}
 	})
 }
 
