@@ -739,7 +739,7 @@ kpis:
 - sources
 - kpis
 `,
-			want: []string{`1:1: the spec must be a mapping with the keys timezone, refresh, sources and kpis, not a list`},
+			want: []string{`1:1: the spec must be a mapping with the keys timezone, refresh, sources, kpis and alerts, not a list`},
 		},
 		{
 			name: "a second YAML document is an error",

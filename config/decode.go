@@ -41,7 +41,7 @@ func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 
 // Keys each mapping accepts, in the order the docs list them.
 var (
-	specKeys      = []string{"timezone", "refresh", "sources", "kpis"}
+	specKeys      = []string{"timezone", "refresh", "sources", "kpis", "alerts"}
 	sourceKeys    = []string{"driver", "dsn_env", "timeout", "max_concurrent", "current_month", "recheck_closed"}
 	kpiKeys       = []string{"id", "name", "unit", "kind", "accumulation", "direction", "source", "level", "query", "target", "rate_builds_up", "share", "thresholds"}
 	targetKeys    = []string{"rate"}
@@ -131,6 +131,7 @@ func (d *decoder) decode(data []byte) *Spec {
 	}
 	d.sources(fs, spec)
 	d.kpis(fs, spec)
+	d.alerts(fs, spec)
 	return spec
 }
 

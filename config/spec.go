@@ -54,6 +54,8 @@ type Spec struct {
 	SourceNames []string
 	// KPIs in file order.
 	KPIs []KPI
+	// Alerts configures the Prometheus rules pantau rules generates.
+	Alerts Alerts
 }
 
 // Source is a database the KPI queries run against.

@@ -278,7 +278,7 @@ func TestSamplePrometheusConfigIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"job_name: pantau", "scrape_interval: 1m", "scrape_timeout: 30s", "pantau:9875", "# rule_files:", "rules/*.yml"} {
+	for _, want := range []string{"job_name: pantau", "scrape_interval: 1m", "scrape_timeout: 30s", "- 127.0.0.1:9875", "\nrule_files:\n  - rules/*.rules.yml", "alertmanagers:"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("%s lacks %q", config, want)
 		}
@@ -308,10 +308,18 @@ scrape_configs:
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return runPrometheus(t, promBin, promConfig)
+}
+
+// runPrometheus runs Prometheus with the configuration file promConfig
+// (rule files relative to it), its data next to it, on a free loopback
+// port, and kills it when the test ends.
+func runPrometheus(t *testing.T, promBin, promConfig string) *promProcess {
+	t.Helper()
 	addr := freePort(t)
 	cmd := exec.Command(promBin,
 		"--config.file="+promConfig,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--storage.tsdb.path="+filepath.Join(filepath.Dir(promConfig), "data"),
 		"--web.listen-address="+addr,
 	)
 	log := &syncBuffer{}
