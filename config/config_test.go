@@ -92,7 +92,7 @@ kpis:
     query: SELECT kode AS region_code, 1 AS value FROM ewarong
 `,
 			want: []string{
-				`9:5: unknown key "description" in kpi ewarong_aktif; the keys are id, name, unit, kind, accumulation, direction, source, level, query, target, rate_builds_up, share and thresholds`,
+				`9:5: unknown key "description" in kpi ewarong_aktif; the keys are id, name, unit, kind, accumulation, direction, source, level, query, target, rate_builds_up, share, thresholds and exposure`,
 			},
 		},
 		{
@@ -739,7 +739,7 @@ kpis:
 - sources
 - kpis
 `,
-			want: []string{`1:1: the spec must be a mapping with the keys timezone, refresh, sources, kpis and alerts, not a list`},
+			want: []string{`1:1: the spec must be a mapping with the keys timezone, refresh, sources, kpis, alerts and exposure, not a list`},
 		},
 		{
 			name: "a second YAML document is an error",

@@ -41,9 +41,9 @@ func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 
 // Keys each mapping accepts, in the order the docs list them.
 var (
-	specKeys      = []string{"timezone", "refresh", "sources", "kpis", "alerts"}
+	specKeys      = []string{"timezone", "refresh", "sources", "kpis", "alerts", "exposure"}
 	sourceKeys    = []string{"driver", "dsn_env", "timeout", "max_concurrent", "current_month", "recheck_closed"}
-	kpiKeys       = []string{"id", "name", "unit", "kind", "accumulation", "direction", "source", "level", "query", "target", "rate_builds_up", "share", "thresholds"}
+	kpiKeys       = []string{"id", "name", "unit", "kind", "accumulation", "direction", "source", "level", "query", "target", "rate_builds_up", "share", "thresholds", "exposure"}
 	targetKeys    = []string{"rate"}
 	thresholdKeys = []string{"on_track", "at_risk"}
 )
@@ -129,6 +129,7 @@ func (d *decoder) decode(data []byte) *Spec {
 			spec.Refresh = r
 		}
 	}
+	spec.Exposure = d.exposure(fs, DefaultExposure, "")
 	d.sources(fs, spec)
 	d.kpis(fs, spec)
 	d.alerts(fs, spec)
@@ -755,6 +756,7 @@ func (d *decoder) kpi(i int, n *yaml.Node, spec *Spec, seen map[string]*yaml.Nod
 		d.errorf(fs.where("rate_builds_up"), "%s: rate_builds_up is only for direction up (a lower-is-better rate, like KPM per e-Warong, has nothing to build up to); remove it", label)
 	}
 	d.thresholds(fs, &k, label)
+	k.Exposure = d.exposure(fs, spec.Exposure, label+": ")
 
 	if v, ok := fs.value("query"); ok {
 		if s, ok := d.scalar(v, label+": query"); ok {

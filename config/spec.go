@@ -56,6 +56,9 @@ type Spec struct {
 	KPIs []KPI
 	// Alerts configures the Prometheus rules pantau rules generates.
 	Alerts Alerts
+	// Exposure is the spec-wide exposure: DefaultExposure with the
+	// top-level exposure: applied. Each KPI's own is in KPI.Exposure.
+	Exposure Exposure
 }
 
 // Source is a database the KPI queries run against.
@@ -115,6 +118,9 @@ type KPI struct {
 	// denominator for rates. It may use the named parameters of
 	// sqlcheck.ParamNames.
 	Query string
+	// Exposure is which of the KPI's series go to Prometheus: the spec's
+	// exposure with the KPI's own exposure: applied.
+	Exposure Exposure
 	// Line is where the KPI is defined in the spec file.
 	Line int
 }
