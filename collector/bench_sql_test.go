@@ -237,7 +237,7 @@ func benchRefreshSQL(b *testing.B, driver string, scale float64) {
 	}
 	b.ReportMetric(float64(s.Series()), "series")
 	b.ReportMetric(float64(s.exposition.textBytes), "text-bytes")
-	b.ReportMetric(float64(len(s.exposition.gzip)), "gzip-bytes")
+	b.ReportMetric(float64(len(s.exposition.deflate)), "gzip-bytes")
 }
 
 // postgresBackendsCPU returns a function that reads the CPU time used so

@@ -72,7 +72,7 @@ func BenchmarkRefreshNational(b *testing.B) {
 	}
 	b.ReportMetric(float64(s.Series()), "series")
 	b.ReportMetric(float64(s.exposition.textBytes), "text-bytes")
-	b.ReportMetric(float64(len(s.exposition.gzip)), "gzip-bytes")
+	b.ReportMetric(float64(len(s.exposition.deflate)), "gzip-bytes")
 }
 
 // BenchmarkRender is the rendering part of a refresh alone: the text
@@ -87,7 +87,7 @@ func BenchmarkRender(b *testing.B) {
 		e = render(s)
 	}
 	b.ReportMetric(float64(e.series), "series")
-	b.ReportMetric(float64(len(e.gzip)), "gzip-bytes")
+	b.ReportMetric(float64(len(e.deflate)), "gzip-bytes")
 }
 
 // BenchmarkScrapeNational serves /metrics from a national snapshot the

@@ -71,6 +71,7 @@ const lagLimit = 12
 type Collector struct {
 	opts    Options
 	scoped  *kpi.Hierarchy
+	expose  *exposure
 	log     *slog.Logger
 	snap    atomic.Pointer[Snapshot]
 	metrics *selfMetrics
@@ -119,7 +120,7 @@ func New(opts Options) (*Collector, error) {
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = DefaultRetryAfter
 	}
-	c := &Collector{opts: opts, scoped: scoped, log: opts.Logger, lastTargets: map[int][]kpi.Target{},
+	c := &Collector{opts: opts, scoped: scoped, expose: newExposure(opts.Spec, opts.Scope), log: opts.Logger, lastTargets: map[int][]kpi.Target{},
 		closed: map[string]*closedMonths{}, latest: map[string]*latestMonth{}}
 	for _, k := range opts.Spec.KPIs {
 		c.closed[k.ID] = &closedMonths{}
@@ -212,14 +213,14 @@ func (c *Collector) Refresh(ctx context.Context) *Snapshot {
 				}
 			} else {
 				// Render now, while other KPIs' queries still run.
-				st.part = renderKPI(&st)
+				st.part = renderKPI(&st, c.expose)
 			}
 			states[i] = st
 		})
 	}
 	wg.Wait()
 
-	snap := &Snapshot{At: now, Hierarchy: c.scoped, KPIs: states}
+	snap := &Snapshot{At: now, Hierarchy: c.scoped, KPIs: states, exposure: c.expose}
 	snap.exposition = render(snap)
 	snap.Duration = time.Since(start)
 	c.snap.Store(snap)

@@ -24,6 +24,7 @@ import (
 //   - arsip: a plain count on source arsip, reached through a proxy a test stops.
 const faultSpec = `
 timezone: Asia/Jakarta
+exposure: {levels: all} # the tests read kecamatan series
 sources:
   dinsos:
     driver: postgres

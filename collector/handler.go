@@ -2,7 +2,8 @@ package collector
 
 import (
 	"bytes"
-	"compress/gzip"
+	"compress/flate"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"strconv"
@@ -17,10 +18,9 @@ import (
 // source and never re-encodes a KPI series.
 //
 // Like promhttp with default options it answers in the text format and
-// gzips when the scraper accepts it. The gzipped body is several gzip
-// members back to back (one per cached KPI metric family, compressed in
-// parallel at refresh, then the self-metrics): RFC 1952 allows that and
-// Go's, curl's and Prometheus' readers all accept it.
+// gzips when the scraper accepts it: one gzip member made of the cached
+// DEFLATE parts, the self-metrics compressed now, and a trailer whose
+// CRC-32 continues the cached one over the self-metrics (gzip.go).
 func (c *Collector) MetricsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var self bytes.Buffer
@@ -34,7 +34,7 @@ func (c *Collector) MetricsHandler() http.Handler {
 		if err != nil {
 			c.log.Error("gathering self-metrics", "err", err)
 		}
-		var cached *exposition
+		cached := &exposition{}
 		if s := c.Snapshot(); s != nil {
 			cached = s.exposition
 		}
@@ -42,50 +42,37 @@ func (c *Collector) MetricsHandler() http.Handler {
 		h.Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
 		h.Add("Vary", "Accept-Encoding")
 		if !acceptsGzip(r) {
-			h.Set("Content-Length", strconv.Itoa(cached.size()+self.Len()))
-			if cached != nil {
-				zr, err := gzip.NewReader(bytes.NewReader(cached.gzip))
-				if err == nil {
-					_, err = io.Copy(w, zr)
-				}
-				if err != nil {
-					c.log.Error("serving uncompressed metrics", "err", err)
-					return
-				}
+			h.Set("Content-Length", strconv.Itoa(cached.textBytes+self.Len()))
+			zr := inflate(cached.deflate)
+			if _, err := io.Copy(w, zr); err != nil {
+				c.log.Error("serving uncompressed metrics", "err", err)
+				return
 			}
 			w.Write(self.Bytes())
 			return
 		}
 		var tail bytes.Buffer
-		gz := gzipWriters.Get().(*gzip.Writer)
-		gz.Reset(&tail)
-		gz.Write(self.Bytes())
-		gz.Close()
-		gzipWriters.Put(gz)
-		var head []byte
-		if cached != nil {
-			head = cached.gzip
-		}
+		zw := flateWriters.Get().(*flate.Writer)
+		zw.Reset(&tail)
+		zw.Write(self.Bytes())
+		zw.Close() // the final block
+		flateWriters.Put(zw)
+		trailer := gzipTrailer(crc32.Update(cached.crc, crc32.IEEETable, self.Bytes()), cached.textBytes+self.Len())
 		h.Set("Content-Encoding", "gzip")
-		h.Set("Content-Length", strconv.Itoa(len(head)+tail.Len()))
-		w.Write(head)
+		h.Set("Content-Length", strconv.Itoa(len(gzipHeader)+len(cached.deflate)+tail.Len()+len(trailer)))
+		w.Write(gzipHeader)
+		w.Write(cached.deflate)
 		w.Write(tail.Bytes())
+		w.Write(trailer)
 	})
 }
 
-// gzipWriters keeps compressors between scrapes: a new one allocates about
+// flateWriters keeps compressors between scrapes: a new one allocates about
 // a megabyte, far more than the few kilobytes of self-metrics it compresses.
-var gzipWriters = sync.Pool{New: func() any {
-	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+var flateWriters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(io.Discard, flate.BestSpeed)
 	return w
 }}
-
-func (e *exposition) size() int {
-	if e == nil {
-		return 0
-	}
-	return e.textBytes
-}
 
 func acceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"hash/crc32"
 	"io"
 	"math"
 	"net"
@@ -165,18 +166,41 @@ func readBody(t testing.TB, res *http.Response) []byte {
 	return b
 }
 
-// gunzip decompresses every gzip member of b.
+// gunzip decompresses b, which must be exactly one gzip member (what zlib
+// and libcurl read): anything after the first member fails the test.
 func gunzip(t testing.TB, b []byte) []byte {
 	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(b))
+	r := bytes.NewReader(b)
+	zr, err := gzip.NewReader(r)
 	if err != nil {
 		t.Fatalf("gzip: %v", err)
 	}
+	zr.Multistream(false)
 	out, err := io.ReadAll(zr)
 	if err != nil {
 		t.Fatalf("gzip: %v", err)
 	}
+	if r.Len() > 0 {
+		t.Fatalf("gzip: %d bytes follow the first member", r.Len())
+	}
 	return out
+}
+
+// cachedText inflates a rendered exposition and checks its CRC-32 and
+// length against the text.
+func cachedText(t testing.TB, e *exposition) []byte {
+	t.Helper()
+	text, err := io.ReadAll(inflate(e.deflate))
+	if err != nil {
+		t.Fatalf("inflating the exposition: %v", err)
+	}
+	if e.textBytes != len(text) {
+		t.Errorf("render counted %d bytes of text, the DEFLATE holds %d", e.textBytes, len(text))
+	}
+	if crc := crc32.ChecksumIEEE(text); crc != e.crc {
+		t.Errorf("render's CRC-32 %08x, the text's %08x", e.crc, crc)
+	}
+	return text
 }
 
 // metricsText scrapes /metrics uncompressed, checks the status, and returns the body.

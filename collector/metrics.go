@@ -2,7 +2,8 @@ package collector
 
 import (
 	"bytes"
-	"compress/gzip"
+	"compress/flate"
+	"hash/crc32"
 	"math"
 	"runtime"
 	"slices"
@@ -29,17 +30,18 @@ type family struct {
 	name, help string
 	labels     []string
 	collect    func(s *Snapshot, emit func(v float64, labelValues ...string))
-	perKPI     func(st *KPIState, emit func(v float64, labelValues ...string))
+	// perKPI emits the rows keep accepts (the exposure).
+	perKPI func(st *KPIState, keep func(*kpi.Progress) bool, emit func(v float64, labelValues ...string))
 }
 
-// each emits the family's samples for the whole snapshot.
+// each emits the family's exposed samples for the whole snapshot.
 func (f *family) each(s *Snapshot, emit func(float64, ...string)) {
 	if f.perKPI == nil {
 		f.collect(s, emit)
 		return
 	}
 	for i := range s.KPIs {
-		f.perKPI(&s.KPIs[i], emit)
+		f.perKPI(&s.KPIs[i], s.exposure.keep(s.KPIs[i].Def.ID, f.name), emit)
 	}
 }
 
@@ -47,8 +49,8 @@ func (f *family) each(s *Snapshot, emit func(float64, ...string)) {
 // undefined values (a pace with nothing expected yet has no sample).
 func progressFamily(name, help string, field func(p *kpi.Progress) kpi.Number) family {
 	return family{name: name, help: help, labels: seriesLabels,
-		perKPI: func(st *KPIState, emit func(float64, ...string)) {
-			eachProgress(st.Progress, func(p *kpi.Progress, labels []string) {
+		perKPI: func(st *KPIState, keep func(*kpi.Progress) bool, emit func(float64, ...string)) {
+			eachProgress(st.Progress, keep, func(p *kpi.Progress, labels []string) {
 				if n := field(p); n.OK {
 					emit(n.V, labels...)
 				}
@@ -115,8 +117,8 @@ var families = func() []family {
 		{name: "pantau_kpi_status",
 			help:   "Current status: one sample of value 1 per series, labelled with the status (on_track, at_risk, behind, no_target, no_data).",
 			labels: append(slices.Clone(seriesLabels), "status"),
-			perKPI: func(st *KPIState, emit func(float64, ...string)) {
-				eachProgress(st.Progress, func(p *kpi.Progress, labels []string) {
+			perKPI: func(st *KPIState, keep func(*kpi.Progress) bool, emit func(float64, ...string)) {
+				eachProgress(st.Progress, keep, func(p *kpi.Progress, labels []string) {
 					emit(1, append(labels, string(p.Status))...)
 				})
 			}},
@@ -125,8 +127,8 @@ var families = func() []family {
 			// At the KPI's own level a target covers its region or there
 			// is none, which pantau_kpi_target already says: only the
 			// levels above, a few percent of the rows, are published.
-			perKPI: func(st *KPIState, emit func(float64, ...string)) {
-				eachProgress(st.Progress, func(p *kpi.Progress, labels []string) {
+			perKPI: func(st *KPIState, keep func(*kpi.Progress) bool, emit func(float64, ...string)) {
+				eachProgress(st.Progress, keep, func(p *kpi.Progress, labels []string) {
 					if p.Level < st.Def.Level && p.TargetCoverage.OK {
 						emit(p.TargetCoverage.V, labels...)
 					}
@@ -143,11 +145,13 @@ var families = func() []family {
 					}
 				}
 			}},
-		{name: "pantau_region_info", help: "Regions of the Kepmendagri master in this deployment's scope; join on region_code for names.",
+		{name: "pantau_region_info", help: "Regions of the Kepmendagri master in this deployment's scope, at the levels it exposes; join on region_code for names.",
 			labels: []string{"region_code", "name", "level", "province_code", "regency_code"},
 			collect: func(s *Snapshot, emit func(float64, ...string)) {
 				for _, r := range s.Hierarchy.Regions() {
-					emit(1, r.Code, r.Name, r.Level.String(), r.ProvinceCode(), r.RegencyCode())
+					if s.exposure.region(r) {
+						emit(1, r.Code, r.Name, r.Level.String(), r.ProvinceCode(), r.RegencyCode())
+					}
 				}
 			}},
 	}
@@ -155,12 +159,15 @@ var families = func() []family {
 	return fs
 }()
 
-// eachProgress calls fn for every progress row with its series labels. The
-// label slice is reused between calls.
-func eachProgress(ps []kpi.Progress, fn func(p *kpi.Progress, labels []string)) {
+// eachProgress calls fn for every progress row keep accepts, with its
+// series labels. The label slice is reused between calls.
+func eachProgress(ps []kpi.Progress, keep func(*kpi.Progress) bool, fn func(p *kpi.Progress, labels []string)) {
 	labels := make([]string, len(seriesLabels), len(seriesLabels)+1)
 	for j := range ps {
 		p := &ps[j]
+		if !keep(p) {
+			continue
+		}
 		// kpi.Evaluate copies code and level from the hierarchy, so no
 		// lookup is needed for the parents' codes.
 		r := kpi.Region{Code: p.Region, Level: p.Level}
@@ -210,19 +217,29 @@ func (m snapshotMetrics) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// exposition is a snapshot's KPI series rendered once, in the Prometheus
-// text format, gzipped. Only the compressed form is kept: at national scale
-// the text is over 80 MB and compresses about 20:1, and every Prometheus
-// scrape asks for gzip. A client that does not gets it decompressed on the
-// fly, still without re-encoding a series.
+// exposition is a snapshot's exposed KPI series rendered once, in the
+// Prometheus text format, compressed. Only the compressed form is kept: at
+// national scale with full exposure the text is over 80 MB and compresses
+// about 20:1, and every Prometheus scrape asks for gzip. A client that does
+// not gets it inflated on the fly, still without re-encoding a series.
 //
-// gzip holds one gzip member per metric family that has samples, back to
-// back (RFC 1952 allows that, and every reader pantau's scrapers use
-// accepts it): the families are rendered and compressed in parallel.
+// deflate is raw DEFLATE ended by a sync flush, without a final block: the
+// handler wraps it, the self-metrics and a final block into one gzip member
+// (gzip.go). The families are rendered and compressed in parallel, each
+// part sync-flushed the same way, and joined by appending.
 type exposition struct {
-	gzip      []byte
+	deflate   []byte
+	crc       uint32 // CRC-32 (IEEE) of the text
 	textBytes int
 	series    int
+}
+
+// append adds part p after e's text.
+func (e *exposition) append(p *exposition) {
+	e.deflate = append(e.deflate, p.deflate...)
+	e.crc = crc32Combine(e.crc, p.crc, p.textBytes)
+	e.textBytes += p.textBytes
+	e.series += p.series
 }
 
 // render writes the snapshot in the text exposition format (version 0.0.4).
@@ -236,11 +253,10 @@ type exposition struct {
 // The per-region families are the bulk. Each KPI's share of them is
 // rendered as soon as that KPI is evaluated (renderKPI, called by Refresh
 // while other queries still run; a stale KPI keeps its share from an
-// earlier refresh), so render mostly joins gzip members: for each family in
-// name order its HELP/TYPE member, then each KPI's share in spec order.
-// Shares not rendered yet, and the small snapshot-wide families, are
-// rendered here by GOMAXPROCS workers; the output does not depend on the
-// scheduling.
+// earlier refresh), so render mostly joins parts: for each family in name
+// order its HELP/TYPE part, then each KPI's share in spec order. Shares not
+// rendered yet, and the small snapshot-wide families, are rendered here by
+// GOMAXPROCS workers; the output does not depend on the scheduling.
 func render(s *Snapshot) *exposition {
 	kpiParts := make([]*kpiPart, len(s.KPIs))
 	parts := make([]exposition, len(families))
@@ -253,7 +269,7 @@ func render(s *Snapshot) *exposition {
 			for t := int(next.Add(1)) - 1; t < tasks; t = int(next.Add(1)) - 1 {
 				if t < len(s.KPIs) {
 					if kpiParts[t] = s.KPIs[t].part; kpiParts[t] == nil {
-						kpiParts[t] = r.renderKPI(&s.KPIs[t])
+						kpiParts[t] = r.renderKPI(&s.KPIs[t], s.exposure)
 					}
 				} else if f := &families[t-len(s.KPIs)]; f.perKPI == nil {
 					parts[t-len(s.KPIs)] = r.render(f, func(emit func(float64, ...string)) { f.collect(s, emit) }, true)
@@ -262,82 +278,66 @@ func render(s *Snapshot) *exposition {
 		})
 	}
 	wg.Wait()
-	e := &exposition{}
 	size := 0
 	for _, p := range parts {
-		size += len(p.gzip)
+		size += len(p.deflate)
 	}
 	for _, kp := range kpiParts {
 		for _, m := range kp.members {
-			size += len(m.gzip)
+			size += len(m.deflate)
 		}
 	}
-	e.gzip = make([]byte, 0, size+len(families)*64)
+	e := &exposition{deflate: make([]byte, 0, size+len(families)*64)}
 	for i := range families {
-		p := parts[i]
-		if families[i].perKPI != nil {
-			for _, kp := range kpiParts {
-				m := kp.members[i]
-				if m.series == 0 {
-					continue
-				}
-				if p.series == 0 {
-					e.gzip = append(e.gzip, familyHeaders[i].gzip...)
-					e.textBytes += familyHeaders[i].textBytes
-				}
-				e.gzip = append(e.gzip, m.gzip...)
-				p.series += m.series
-				p.textBytes += m.textBytes
-			}
-		} else {
-			e.gzip = append(e.gzip, p.gzip...)
+		if families[i].perKPI == nil {
+			e.append(&parts[i])
+			continue
 		}
-		e.textBytes += p.textBytes
-		e.series += p.series
-	}
-	if len(e.gzip) == 0 {
-		// Still a valid gzip stream, for the handler to decompress.
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-		zw.Close()
-		e.gzip = gz.Bytes()
+		headed := false
+		for _, kp := range kpiParts {
+			m := &kp.members[i]
+			if m.series == 0 {
+				continue
+			}
+			if !headed {
+				headed = true
+				e.append(&familyHeaders[i])
+			}
+			e.append(m)
+		}
 	}
 	return e
 }
 
 // kpiPart is one KPI's share of the per-region families, rendered: one
-// gzip member per family (indexed like families; empty for the others).
+// part per family (indexed like families; empty for the others).
 type kpiPart struct{ members []exposition }
 
-// renderKPI renders a KPI's share of the per-region families on its own,
-// for Refresh to call as soon as the KPI is evaluated.
-func renderKPI(st *KPIState) *kpiPart {
+// renderKPI renders a KPI's exposed share of the per-region families on
+// its own, for Refresh to call as soon as the KPI is evaluated.
+func renderKPI(st *KPIState, x *exposure) *kpiPart {
 	var r familyRenderer
-	return r.renderKPI(st)
+	return r.renderKPI(st, x)
 }
 
-func (r *familyRenderer) renderKPI(st *KPIState) *kpiPart {
+func (r *familyRenderer) renderKPI(st *KPIState, x *exposure) *kpiPart {
 	kp := &kpiPart{members: make([]exposition, len(families))}
 	for i := range families {
 		if f := &families[i]; f.perKPI != nil {
-			kp.members[i] = r.render(f, func(emit func(float64, ...string)) { f.perKPI(st, emit) }, false)
+			keep := x.keep(st.Def.ID, f.name)
+			kp.members[i] = r.render(f, func(emit func(float64, ...string)) { f.perKPI(st, keep, emit) }, false)
 		}
 	}
 	return kp
 }
 
-// familyHeaders are the HELP and TYPE lines of each family, one gzip member
-// each, made once.
+// familyHeaders are the HELP and TYPE lines of each family, one part each,
+// made once.
 var familyHeaders = func() []exposition {
 	hs := make([]exposition, len(families))
 	for i := range families {
-		f := &families[i]
-		text := appendHeader(nil, f)
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-		zw.Write(text)
-		zw.Close()
-		hs[i] = exposition{gzip: gz.Bytes(), textBytes: len(text)}
+		var r familyRenderer
+		hs[i] = r.compress(appendHeader(nil, &families[i]))
 	}
 	return hs
 }()
@@ -355,17 +355,35 @@ func appendHeader(buf []byte, f *family) []byte {
 // familyRenderer renders families one after the other, reusing its
 // compressor and text buffer.
 type familyRenderer struct {
-	zw  *gzip.Writer
+	zw  *flate.Writer
 	buf []byte
 }
 
-// render renders the samples each emits as one gzip member, led by the
-// family's HELP/TYPE lines when header is set; nothing at all when there
-// are no samples (like client_golang: no HELP/TYPE then).
+// start points the compressor at out.
+func (r *familyRenderer) start(out *bytes.Buffer) {
+	if r.zw == nil {
+		r.zw, _ = flate.NewWriter(out, flate.BestSpeed)
+	} else {
+		r.zw.Reset(out)
+	}
+}
+
+// compress makes a part of text on its own.
+func (r *familyRenderer) compress(text []byte) exposition {
+	var out bytes.Buffer
+	r.start(&out)
+	r.zw.Write(text)
+	r.zw.Flush()
+	return exposition{deflate: out.Bytes(), crc: crc32.ChecksumIEEE(text), textBytes: len(text)}
+}
+
+// render renders the samples each emits as one part, led by the family's
+// HELP/TYPE lines when header is set; nothing at all when there are no
+// samples (like client_golang: no HELP/TYPE then).
 func (r *familyRenderer) render(f *family, each func(emit func(float64, ...string)), header bool) exposition {
 	const chunk = 64 << 10
 	var e exposition
-	var gz bytes.Buffer
+	var out bytes.Buffer
 	started := false
 	buf := r.buf[:0]
 	if buf == nil {
@@ -373,17 +391,14 @@ func (r *familyRenderer) render(f *family, each func(emit func(float64, ...strin
 	}
 	flush := func() {
 		r.zw.Write(buf)
+		e.crc = crc32.Update(e.crc, crc32.IEEETable, buf)
 		e.textBytes += len(buf)
 		buf = buf[:0]
 	}
 	each(func(v float64, lv ...string) {
 		if !started {
 			started = true
-			if r.zw == nil {
-				r.zw, _ = gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-			} else {
-				r.zw.Reset(&gz)
-			}
+			r.start(&out)
 			if header {
 				buf = appendHeader(buf, f)
 			}
@@ -412,8 +427,8 @@ func (r *familyRenderer) render(f *family, each func(emit func(float64, ...strin
 		return e
 	}
 	flush()
-	r.zw.Close()
-	e.gzip = gz.Bytes()
+	r.zw.Flush()
+	e.deflate = out.Bytes()
 	return e
 }
 

@@ -1,8 +1,10 @@
 package collector
 
 import (
+	"slices"
 	"time"
 
+	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/kpi"
 )
 
@@ -20,6 +22,8 @@ type Snapshot struct {
 	Duration time.Duration
 
 	exposition *exposition
+	// exposure is what of the snapshot goes to Prometheus; nil is all.
+	exposure *exposure
 }
 
 // KPIState is one KPI's part of a snapshot.
@@ -67,4 +71,42 @@ func (s *Snapshot) Series() int {
 		return 0
 	}
 	return s.exposition.series
+}
+
+// exposure decides which of a snapshot's rows go to Prometheus: the spec's
+// exposure, and a shard's scope. A shard (--region 32) computes its
+// ancestors, up to the nation, from its own regions alone; published, such
+// a partial sum would clash with the real one in any federation, so only
+// the scope's region and those below it are exposed.
+type exposure struct {
+	scope string
+	// kpis holds each KPI's exposure by id; a KPI not in it exposes every
+	// row in scope.
+	kpis map[string]config.Exposure
+	// levels are those of pantau_region_info: the levels some KPI exposes.
+	levels []kpi.Level
+}
+
+func newExposure(spec *config.Spec, scope string) *exposure {
+	x := &exposure{scope: scope, kpis: map[string]config.Exposure{}, levels: spec.ExposedLevels()}
+	for _, k := range spec.KPIs {
+		x.kpis[k.ID] = k.Exposure
+	}
+	return x
+}
+
+// keep returns whether a row of the KPI goes to Prometheus in family.
+func (x *exposure) keep(id, family string) func(*kpi.Progress) bool {
+	if x == nil {
+		return func(*kpi.Progress) bool { return true }
+	}
+	e, ok := x.kpis[id]
+	return func(p *kpi.Progress) bool {
+		return kpi.Contains(x.scope, p.Region) && (!ok || e.Exposes(p.Level, p.Window, family))
+	}
+}
+
+// region reports whether pantau_region_info lists r.
+func (x *exposure) region(r kpi.Region) bool {
+	return x == nil || kpi.Contains(x.scope, r.Code) && slices.Contains(x.levels, r.Level)
 }

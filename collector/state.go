@@ -127,6 +127,7 @@ func (c *Collector) applyReload() {
 	}
 	c.closed, c.latest = closed, latest
 	c.opts.Spec, c.opts.Sources = r.spec, r.sources
+	c.expose = newExposure(r.spec, c.opts.Scope)
 	c.spec.Store(r.spec)
 	c.metrics.kpisChanged(old, r.spec)
 	c.log.Info("reloaded spec applied", "file", r.spec.File, "kpis", len(r.spec.KPIs), "refresh", r.spec.Refresh)
