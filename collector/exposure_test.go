@@ -57,8 +57,8 @@ func TestExposureShapesTheExposition(t *testing.T) {
 			regions: []string{"32", "32.16", "32.16.06", "32.16.07"},
 		},
 		{
-			name: "a families and windows list keeps only those",
-			e:    config.Exposure{Levels: kpi.Levels, Windows: []kpi.Window{kpi.WindowMonth}, Families: []string{"pantau_kpi_status", "pantau_kpi_numerator"}},
+			name:  "a families and windows list keeps only those",
+			e:     config.Exposure{Levels: kpi.Levels, Windows: []kpi.Window{kpi.WindowMonth}, Families: []string{"pantau_kpi_status", "pantau_kpi_numerator"}},
 			scope: kpi.NationalCode,
 			ok: func(family, _, _, window string) bool {
 				return window == "month" && (family == "pantau_kpi_status" || family == "pantau_kpi_numerator")
