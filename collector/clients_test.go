@@ -171,6 +171,9 @@ func (p *promServer) query(t *testing.T, q, by string) map[string]float64 {
 		return nil // not up yet
 	}
 	defer res.Body.Close()
+	if res.StatusCode == http.StatusServiceUnavailable {
+		return nil // starting
+	}
 	var body struct {
 		Status string
 		Error  string
