@@ -6,8 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/pantau-id/pantau/config"
+	"github.com/pantau-id/pantau/kpi"
+	"github.com/pantau-id/pantau/wilayah"
 )
 
 var checkCommand = &command{
@@ -25,7 +29,9 @@ connect to any database; at run time each query also runs in a read-only
 transaction, and the account should be read-only too (see README.md).
 
 Every problem is printed to stderr as file:line:column: message, so editors
-and CI logs can jump to it. A valid file gets a one-line summary on stdout.
+and CI logs can jump to it. A valid file gets a summary on stdout: its
+sources and KPIs, what goes to Prometheus (the spec's exposure) and how
+many series that is at most for a national deployment.
 
 Exit status: 0 when every file is valid, 1 when any is not, 2 on a usage
 error.
@@ -65,8 +71,71 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "%s: ok, %s, %s\n", file,
 			plural(len(spec.Sources), "source", "sources"), plural(len(spec.KPIs), "KPI", "KPIs"))
+		if err := printExposure(stdout, spec); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", file, err)
+			code = exitFailure
+		}
 	}
 	return code
+}
+
+// printExposure says what the spec sends to Prometheus, KPIs with the same
+// exposure on one line, and the most series a national deployment exposes
+// (every region with a value; a region without data has fewer).
+func printExposure(w io.Writer, spec *config.Spec) error {
+	load := wilayah.Load
+	if slices.ContainsFunc(spec.KPIs, func(k config.KPI) bool { return k.Level == kpi.LevelDesa }) {
+		load = wilayah.LoadWithDesa
+	}
+	h, err := load()
+	if err != nil {
+		return err
+	}
+	var lines, ids [][]string
+	total := 0
+	for _, l := range spec.ExposedLevels() {
+		total += h.Count(l) // pantau_region_info
+	}
+	for _, k := range spec.KPIs {
+		e := k.Exposure
+		families := 0
+		for _, f := range e.Families {
+			if k.Kind == kpi.KindRate || (f != "pantau_kpi_numerator" && f != "pantau_kpi_denominator") {
+				families++
+			}
+		}
+		for _, l := range e.Levels {
+			if l <= k.Level {
+				total += h.Count(l) * len(e.Windows) * families
+			}
+		}
+		line := []string{"levels " + describe(e.Levels, kpi.Levels), "windows " + describe(e.Windows, kpi.Windows), "families " + describe(e.Families, config.Families)}
+		if len(e.Levels) == 0 || len(e.Windows) == 0 || len(e.Families) == 0 {
+			line = []string{"not exposed (API only)"}
+		}
+		if i := slices.IndexFunc(lines, func(x []string) bool { return slices.Equal(x, line) }); i >= 0 {
+			ids[i] = append(ids[i], k.ID)
+		} else {
+			lines, ids = append(lines, line), append(ids, []string{k.ID})
+		}
+	}
+	fmt.Fprintf(w, "  to Prometheus, nationally at most %d series (the API serves every level):\n", total)
+	for i, l := range lines {
+		fmt.Fprintf(w, "    %s: %s\n", strings.Join(ids[i], ", "), strings.Join(l, "; "))
+	}
+	return nil
+}
+
+// describe lists the chosen values, or "all".
+func describe[T any](chosen, all []T) string {
+	if len(chosen) == len(all) {
+		return "all"
+	}
+	words := make([]string, len(chosen))
+	for i, c := range chosen {
+		words[i] = strings.TrimPrefix(fmt.Sprint(c), "pantau_kpi_")
+	}
+	return strings.Join(words, ", ")
 }
 
 func plural(n int, one, many string) string {

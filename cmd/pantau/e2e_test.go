@@ -206,11 +206,13 @@ func TestPrometheusScrapesPantau(t *testing.T) {
 		t.Errorf("labels %v: want level kabupaten_kota, province_code 32, regency_code 32.16, job pantau", m)
 	}
 
-	// Rates re-aggregate in PromQL from numerators and denominators.
+	// Rates re-aggregate in PromQL from numerators and denominators (of
+	// kabupaten/kota: kecamatan are not exposed by default).
+	pnum, pden := sembakoSums("32")
 	for q, want := range map[string]float64{
-		`sum(pantau_kpi_numerator{kpi="sembako_salur",level="kecamatan",regency_code="32.16",window="month"})`:   num,
-		`sum(pantau_kpi_denominator{kpi="sembako_salur",level="kecamatan",regency_code="32.16",window="month"})`: den,
-		`pantau_kpi_target{kpi="sembako_salur",region_code="32.16",window="month"}`:                              0.95,
+		`sum(pantau_kpi_numerator{kpi="sembako_salur",level="kabupaten_kota",province_code="32",window="month"})`:   pnum,
+		`sum(pantau_kpi_denominator{kpi="sembako_salur",level="kabupaten_kota",province_code="32",window="month"})`: pden,
+		`pantau_kpi_target{kpi="sembako_salur",region_code="32.16",window="month"}`:                                 0.95,
 		`up{job="pantau"}`: 1,
 	} {
 		s := query(t, promURL, q)

@@ -53,7 +53,15 @@ func TestCheckGolden(t *testing.T) {
 
 func TestCheckAcceptsTheExampleSpec(t *testing.T) {
 	stdout, stderr, code := pantau("check", "../../examples/dinsos.yaml")
-	if code != exitOK || stderr != "" || stdout != "../../examples/dinsos.yaml: ok, 1 source, 6 KPIs\n" {
+	// The default exposure: 1 + 38 + 514 regions from the nation to
+	// kabupaten/kota, 2 windows, 7 families for each of the 3 count KPIs
+	// and 9 (numerator and denominator too) for each of the 3 rates, plus
+	// 553 pantau_region_info: 553 × 2 × (3×7 + 3×9) + 553 = 53,641.
+	want := `../../examples/dinsos.yaml: ok, 1 source, 6 KPIs
+  to Prometheus, nationally at most 53641 series (the API serves every level):
+    ewarong_aktif, kube_jasa, sembako_salur, pkh_salur, kpm_per_ewarong, pkh_graduasi: levels nasional, provinsi, kabupaten_kota; windows all; families all
+`
+	if code != exitOK || stderr != "" || stdout != want {
 		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }
@@ -63,7 +71,7 @@ func TestCheckReportsEachFileAndFailsIfAnyIsInvalid(t *testing.T) {
 	if code != exitFailure {
 		t.Errorf("exit %d, want %d", code, exitFailure)
 	}
-	if stdout != "testdata/check/valid.yaml: ok, 1 source, 2 KPIs\n" {
+	if !strings.HasPrefix(stdout, "testdata/check/valid.yaml: ok, 1 source, 2 KPIs\n  to Prometheus") {
 		t.Errorf("stdout = %q", stdout)
 	}
 	for _, want := range []string{

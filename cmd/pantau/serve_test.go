@@ -468,7 +468,11 @@ func TestServeAnswersHealthAtOnceAndReadyAfterTheFirstRefresh(t *testing.T) {
 	}
 }
 
-func TestServeRegionServesOnlyThatProvinceAndTheNation(t *testing.T) {
+// TestServeRegionServesOnlyThatProvince runs a Jawa Barat shard: it
+// exposes Jawa Barat and below, never the nation it computes from Jawa
+// Barat alone (a partial sum that would clash with the real one in a
+// federation), and with the default exposure no kecamatan.
+func TestServeRegionServesOnlyThatProvince(t *testing.T) {
 	sqliteSource(t)
 	spec := exampleSpec(t, "sqlite", "5m")
 	s := startServe(t, "--config", spec, "--region", "32")
@@ -486,38 +490,37 @@ func TestServeRegionServesOnlyThatProvinceAndTheNation(t *testing.T) {
 	for _, m := range fams["pantau_region_info"] {
 		c := m["region_code"]
 		seen[c] = true
-		if c != "ID" && c != "32" && !strings.HasPrefix(c, "32.") {
-			t.Errorf("pantau_region_info has %s (%s) outside Jawa Barat", c, m["name"])
+		if c != "32" && !strings.HasPrefix(c, "32.") || m["level"] == "kecamatan" {
+			t.Errorf("pantau_region_info has %s (%s, %s): outside Jawa Barat or below the default exposure", c, m["name"], m["level"])
 		}
 	}
-	for _, c := range []string{"ID", "32", "32.16", "32.16.06", "32.75"} {
+	for _, c := range []string{"32", "32.16", "32.75"} {
 		if !seen[c] {
 			t.Errorf("pantau_region_info lacks %s", c)
 		}
 	}
 	for name, ms := range fams {
 		for _, m := range ms {
-			if c, ok := m["region_code"]; ok && strings.HasPrefix(c, "31") {
+			if c, ok := m["region_code"]; ok && (c == "ID" || strings.HasPrefix(c, "31")) {
 				t.Errorf("%s has a series for %s, outside --region 32", name, c)
 			}
 		}
 	}
 
-	// The nation of a Jawa Barat shard sums Jawa Barat only: Jakarta's
-	// rows in the same source are left out.
+	// Jawa Barat sums its own rows: Jakarta's in the same source are left out.
 	num, den := sembakoSums("32")
-	for _, m := range fams["pantau_kpi_numerator"] {
-		if m["kpi"] == "sembako_salur" && m["region_code"] == "ID" && m["window"] == "month" {
-			if got, want := m["__value__"], fmt.Sprint(num); got != want {
-				t.Errorf("sembako_salur numerator of ID = %s, want %s (Jawa Barat rows only)", got, want)
+	for fam, want := range map[string]float64{"pantau_kpi_numerator": num, "pantau_kpi_denominator": den} {
+		found := false
+		for _, m := range fams[fam] {
+			if m["kpi"] == "sembako_salur" && m["region_code"] == "32" && m["window"] == "month" {
+				found = true
+				if got := m["__value__"]; got != fmt.Sprint(want) {
+					t.Errorf("sembako_salur %s of 32 = %s, want %v (Jawa Barat rows)", fam, got, want)
+				}
 			}
 		}
-	}
-	for _, m := range fams["pantau_kpi_denominator"] {
-		if m["kpi"] == "sembako_salur" && m["region_code"] == "ID" && m["window"] == "month" {
-			if got, want := m["__value__"], fmt.Sprint(den); got != want {
-				t.Errorf("sembako_salur denominator of ID = %s, want %s (Jawa Barat rows only)", got, want)
-			}
+		if !found {
+			t.Errorf("no sembako_salur %s for 32", fam)
 		}
 	}
 }
