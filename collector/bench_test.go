@@ -27,7 +27,14 @@ func (m memSource) Query(context.Context, string, source.Params) (source.Result,
 }
 func (memSource) Ping(context.Context) error { return nil }
 
-var benchOnce = sync.OnceValues(func() (*Collector, error) {
+// benchFull and benchDefault are national collectors over in-memory rows
+// for the example spec, exposing every series or the default exposure.
+var (
+	benchFull    = sync.OnceValues(func() (*Collector, error) { return newBenchCollector(true) })
+	benchDefault = sync.OnceValues(func() (*Collector, error) { return newBenchCollector(false) })
+)
+
+func newBenchCollector(full bool) (*Collector, error) {
 	regions, err := wilayah.Load()
 	if err != nil {
 		return nil, err
@@ -35,6 +42,11 @@ var benchOnce = sync.OnceValues(func() (*Collector, error) {
 	spec, err := config.Load("../examples/dinsos.yaml")
 	if err != nil {
 		return nil, err
+	}
+	if full {
+		for i := range spec.KPIs {
+			spec.KPIs[i].Exposure = config.Exposure{Levels: kpi.Levels, Windows: kpi.Windows, Families: config.Families}
+		}
 	}
 	// One row per kecamatan, with every column any KPI asks for.
 	res := source.Result{Columns: []string{"region_code", "value", "numerator", "denominator"}}
@@ -48,10 +60,12 @@ var benchOnce = sync.OnceValues(func() (*Collector, error) {
 	now := time.Date(2026, time.October, 16, 12, 0, 0, 0, kpi.WIB)
 	return New(Options{Spec: spec, Regions: regions, Sources: map[string]Querier{"dinsos": memSource{res}},
 		Now: func() time.Time { return now }})
-})
+}
 
+// benchCollector is the national collector exposing every series: the
+// most pantau ever renders and serves.
 func benchCollector(b *testing.B) *Collector {
-	c, err := benchOnce()
+	c, err := benchFull()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,13 +105,25 @@ func BenchmarkRender(b *testing.B) {
 }
 
 // BenchmarkScrapeNational serves /metrics from a national snapshot the
-// way Prometheus asks for it (gzip), and uncompressed. Both gather the
+// way Prometheus asks for it (gzip), and uncompressed, with every series
+// exposed (full) and with the default exposure. Both gather the
 // self-metrics (Go and process collectors included) as a real scrape does;
 // neither touches a source. bytes is the body's size.
 func BenchmarkScrapeNational(b *testing.B) {
-	c := benchCollector(b)
-	c.Refresh(context.Background())
-	h := c.MetricsHandler()
+	for _, exp := range []string{"full", "default"} {
+		c := benchCollector(b)
+		if exp == "default" {
+			var err error
+			if c, err = benchDefault(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		c.Refresh(context.Background())
+		b.Run(exp, func(b *testing.B) { benchScrape(b, c.MetricsHandler()) })
+	}
+}
+
+func benchScrape(b *testing.B, h http.Handler) {
 	for _, enc := range []string{"gzip", "identity"} {
 		b.Run(enc, func(b *testing.B) {
 			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
