@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pantau-id/pantau/kpi"
+	"github.com/pantau-id/pantau/source/sourcetest"
 )
 
 func TestCRC32Combine(t *testing.T) {
@@ -39,20 +40,6 @@ func TestCRC32Combine(t *testing.T) {
 	}
 }
 
-// needTool returns the path of a command the test needs: a failure in CI,
-// a skip elsewhere.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if inCI() {
-			t.Fatalf("%s is missing (%v); CI needs it", name, err)
-		}
-		t.Skipf("%s is missing (%v)", name, err)
-	}
-	return path
-}
-
 // TestClientsReadTheWholeGzipBody has clients other than Go's decode a
 // gzip scrape: libcurl and zlib read one gzip member, so a body of several
 // members shows them only its first.
@@ -66,12 +53,11 @@ func TestClientsReadTheWholeGzipBody(t *testing.T) {
 	defer cancel()
 
 	tests := []struct {
-		name string
-		tool string
-		args []string
+		name, tool, pkg string
+		args            []string
 	}{
-		{"curl --compressed reads every series and the self-metrics", "curl", []string{"--silent", "--show-error", "--fail", "--compressed", srv.URL}},
-		{"Python's urllib with one zlib decompressobj reads the whole body as one member", "python3", []string{"-c", `
+		{"curl --compressed reads every series and the self-metrics", "curl", "curl", []string{"--silent", "--show-error", "--fail", "--compressed", srv.URL}},
+		{"Python's urllib with one zlib decompressobj reads the whole body as one member", "python3", "python3", []string{"-c", `
 import sys, urllib.request, zlib
 req = urllib.request.Request(sys.argv[1], headers={"Accept-Encoding": "gzip"})
 with urllib.request.urlopen(req) as res:
@@ -86,7 +72,7 @@ sys.stdout.buffer.write(text)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := exec.CommandContext(ctx, needTool(t, tt.tool), tt.args...).Output()
+			out, err := exec.CommandContext(ctx, sourcetest.Program(t, tt.tool, "install the Debian package "+tt.pkg), tt.args...).Output()
 			if err != nil {
 				var stderr []byte
 				if ee, ok := err.(*exec.ExitError); ok {
@@ -130,7 +116,7 @@ func (s *syncBuffer) String() string {
 
 func startPrometheus(t *testing.T, jobs map[string]string) *promServer {
 	t.Helper()
-	bin := needTool(t, "prometheus")
+	bin := sourcetest.Program(t, "prometheus", "install the Debian package prometheus (apt-get install prometheus)")
 	dir := t.TempDir()
 	cfg := "global: {scrape_interval: 1s, scrape_timeout: 1s}\nscrape_configs:\n"
 	for job, target := range jobs {

@@ -23,6 +23,7 @@ var Families = []string{
 	"pantau_kpi_pace_ratio",
 	"pantau_kpi_status",
 	"pantau_kpi_target",
+	"pantau_kpi_target_coverage_ratio",
 }
 
 // familyPrefix is left out of family names in a spec: families: [actual, status].

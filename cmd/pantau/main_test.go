@@ -54,11 +54,11 @@ func TestCheckGolden(t *testing.T) {
 func TestCheckAcceptsTheExampleSpec(t *testing.T) {
 	stdout, stderr, code := pantau("check", "../../examples/dinsos.yaml")
 	// The default exposure: 1 + 38 + 514 regions from the nation to
-	// kabupaten/kota, 2 windows, 7 families for each of the 3 count KPIs
-	// and 9 (numerator and denominator too) for each of the 3 rates, plus
-	// 553 pantau_region_info: 553 × 2 × (3×7 + 3×9) + 553 = 53,641.
+	// kabupaten/kota, 2 windows, 8 families for each of the 3 count KPIs
+	// and 10 (numerator and denominator too) for each of the 3 rates, plus
+	// 553 pantau_region_info: 553 × 2 × (3×8 + 3×10) + 553 = 60,277.
 	want := `../../examples/dinsos.yaml: ok, 1 source, 6 KPIs
-  to Prometheus, nationally at most 53641 series (the API serves every level):
+  to Prometheus, nationally at most 60277 series (the API serves every level):
     ewarong_aktif, kube_jasa, sembako_salur, pkh_salur, kpm_per_ewarong, pkh_graduasi: levels nasional, provinsi, kabupaten_kota; windows all; families all
 `
 	if code != exitOK || stderr != "" || stdout != want {
