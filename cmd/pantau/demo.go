@@ -234,8 +234,8 @@ Example PromQL, once Prometheus scrapes it (see prometheus.yml):
   pantau_kpi_status{kpi="sembako_salur",level="kabupaten_kota",window="month",status="behind"}
       * on (region_code) group_left (name) pantau_region_info
   bottomk(10, pantau_kpi_pace_ratio{kpi="ewarong_aktif",level="provinsi",window="year"})
-  sum(pantau_kpi_numerator{kpi="sembako_salur",level="kecamatan",province_code="32",window="month"})
-    / sum(pantau_kpi_denominator{kpi="sembako_salur",level="kecamatan",province_code="32",window="month"})
+  sum(pantau_kpi_numerator{kpi="sembako_salur",level="kabupaten_kota",province_code="32",window="month"})
+    / sum(pantau_kpi_denominator{kpi="sembako_salur",level="kabupaten_kota",province_code="32",window="month"})
 
 `, base, dataDir, info, targets.Created, targets.Updated, targets.Unchanged, period)
 }
