@@ -155,7 +155,7 @@ func TestAlertLevelsComeFromTheSpec(t *testing.T) {
 		want         string // the level regex of the pace alerts; "" for none
 	}{
 		{"without an alerts section kabupaten/kota and up alert", "", "kecamatan", `level=~"nasional|provinsi|kabupaten_kota"`},
-		{"kecamatan alerts are there when the spec asks for them", "alerts: {levels: [kecamatan, provinsi]}", "kecamatan", `level=~"provinsi|kecamatan"`},
+		{"kecamatan alerts are there when the spec asks for them and exposes kecamatan", "alerts: {levels: [kecamatan, provinsi]}\nexposure: {levels: all}", "kecamatan", `level=~"provinsi|kecamatan"`},
 		{"levels below the KPI's own level have no series and no alert", "alerts: {levels: [provinsi, kecamatan]}", "kabupaten_kota", `level=~"provinsi"`},
 		{"a KPI reporting above every alert level gets no pace alerts", "alerts: {levels: [kecamatan]}", "provinsi", ""},
 	} {
