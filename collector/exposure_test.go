@@ -45,10 +45,10 @@ func TestExposureShapesTheExposition(t *testing.T) {
 		regions []string
 	}{
 		{
-			name: "the default exposure leaves out kecamatan series and their region names",
+			name: "the default exposure leaves out kecamatan series but still names every region",
 			e:    config.DefaultExposure, scope: kpi.NationalCode,
 			ok:      func(_, level, _, _ string) bool { return level != "kecamatan" },
-			regions: []string{"31", "31.71", "32", "32.16", "ID"},
+			regions: []string{"31", "31.71", "31.71.01", "32", "32.16", "32.16.06", "32.16.07", "ID"},
 		},
 		{
 			name: "a Jawa Barat shard exposes Jawa Barat and below, not the nation it computes from its own regions",

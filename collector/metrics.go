@@ -145,7 +145,7 @@ var families = func() []family {
 					}
 				}
 			}},
-		{name: "pantau_region_info", help: "Regions of the Kepmendagri master in this deployment's scope, at the levels it exposes; join on region_code for names.",
+		{name: "pantau_region_info", help: "Regions of the Kepmendagri master in this deployment's scope; join on region_code for names.",
 			labels: []string{"region_code", "name", "level", "province_code", "regency_code"},
 			collect: func(s *Snapshot, emit func(float64, ...string)) {
 				for _, r := range s.Hierarchy.Regions() {

@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"slices"
 	"time"
 
 	"github.com/pantau-id/pantau/config"
@@ -83,12 +82,10 @@ type exposure struct {
 	// kpis holds each KPI's exposure by id; a KPI not in it exposes every
 	// row in scope.
 	kpis map[string]config.Exposure
-	// levels are those of pantau_region_info: the levels some KPI exposes.
-	levels []kpi.Level
 }
 
 func newExposure(spec *config.Spec, scope string) *exposure {
-	x := &exposure{scope: scope, kpis: map[string]config.Exposure{}, levels: spec.ExposedLevels()}
+	x := &exposure{scope: scope, kpis: map[string]config.Exposure{}}
 	for _, k := range spec.KPIs {
 		x.kpis[k.ID] = k.Exposure
 	}
@@ -106,7 +103,10 @@ func (x *exposure) keep(id, family string) func(*kpi.Progress) bool {
 	}
 }
 
-// region reports whether pantau_region_info lists r.
+// region reports whether pantau_region_info lists r: every region in
+// scope, at every level. It is the name directory dashboards pick regions
+// from, kecamatan included, whose figures then come from the API; one
+// constant series per region, with no KPI or window multiplier.
 func (x *exposure) region(r kpi.Region) bool {
-	return x == nil || kpi.Contains(x.scope, r.Code) && slices.Contains(x.levels, r.Level)
+	return x == nil || kpi.Contains(x.scope, r.Code)
 }

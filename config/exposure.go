@@ -64,20 +64,6 @@ func (k KPI) Exposes(level kpi.Level, window kpi.Window, family string) bool {
 	return k.Exposure.Exposes(level, window, family)
 }
 
-// ExposedLevels lists the levels any KPI of the spec exposes, top down.
-func (s *Spec) ExposedLevels() []kpi.Level {
-	var out []kpi.Level
-	for _, l := range kpi.Levels {
-		for _, k := range s.KPIs {
-			if slices.Contains(k.Exposure.Levels, l) {
-				out = append(out, l)
-				break
-			}
-		}
-	}
-	return out
-}
-
 var exposureKeys = []string{"levels", "windows", "families"}
 
 // exposure reads an exposure: mapping (at the top of the spec or in a KPI);

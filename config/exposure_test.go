@@ -121,9 +121,6 @@ kpis:
 			}
 		})
 	}
-	if got, want := spec.ExposedLevels(), kpi.Levels; !slices.Equal(got, want) {
-		t.Errorf("ExposedLevels = %v, want %v", got, want)
-	}
 }
 
 func TestExampleSpecDefaultExposure(t *testing.T) {

@@ -92,10 +92,7 @@ func printExposure(w io.Writer, spec *config.Spec) error {
 		return err
 	}
 	var lines, ids [][]string
-	total := 0
-	for _, l := range spec.ExposedLevels() {
-		total += h.Count(l) // pantau_region_info
-	}
+	total := len(h.Regions()) // pantau_region_info
 	for _, k := range spec.KPIs {
 		e := k.Exposure
 		families := 0

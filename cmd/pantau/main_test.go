@@ -56,9 +56,10 @@ func TestCheckAcceptsTheExampleSpec(t *testing.T) {
 	// The default exposure: 1 + 38 + 514 regions from the nation to
 	// kabupaten/kota, 2 windows, 8 families for each of the 3 count KPIs
 	// and 10 (numerator and denominator too) for each of the 3 rates, plus
-	// 553 pantau_region_info: 553 × 2 × (3×8 + 3×10) + 553 = 60,277.
+	// a pantau_region_info for each of the 7,838 regions:
+	// 553 × 2 × (3×8 + 3×10) + 7,838 = 67,562.
 	want := `../../examples/dinsos.yaml: ok, 1 source, 6 KPIs
-  to Prometheus, nationally at most 60277 series (the API serves every level):
+  to Prometheus, nationally at most 67562 series (the API serves every level):
     ewarong_aktif, kube_jasa, sembako_salur, pkh_salur, kpm_per_ewarong, pkh_graduasi: levels nasional, provinsi, kabupaten_kota; windows all; families all
 `
 	if code != exitOK || stderr != "" || stdout != want {
