@@ -74,8 +74,7 @@ func (c *Collector) yearFromClosed(ctx context.Context, k config.KPI, period kpi
 		}
 	}
 	cm.loaded = true
-	every := c.opts.Spec.Sources[k.Source].RecheckClosed
-	if cm.sums == nil || now.Sub(cm.checked) >= every || now.Before(cm.checked) {
+	if cm.sums == nil || c.recheckDue(k, cm.checked, now) {
 		year, err := run("year", yearParams(period))
 		if err != nil && cm.sums != nil {
 			// The open month was read: show it with the closed months
@@ -107,6 +106,50 @@ func (c *Collector) yearFromClosed(ctx context.Context, k config.KPI, period kpi
 		}
 	}
 	return add(cm.sums, month), nil
+}
+
+// baseline is a stock count's level on 1 January (December's month
+// query), the start its targets phase from: a closed month too, read at
+// start-up, when the year changes and every recheck_closed.
+type baseline struct {
+	year    int
+	obs     map[string]kpi.Observation
+	checked time.Time
+}
+
+// baselineOf returns the level on 1 January of period's year, reading it
+// from the source only when due. A change found at a recheck is logged and
+// counted like the closed months'; a failed recheck keeps the last read.
+func (c *Collector) baselineOf(k config.KPI, period kpi.Period, now time.Time, run queryFunc) (map[string]kpi.Observation, error) {
+	b := c.baselines[k.ID]
+	if b.year != period.Year() {
+		*b = baseline{year: period.Year()}
+	}
+	if b.obs != nil && !c.recheckDue(k, b.checked, now) {
+		return b.obs, nil
+	}
+	obs, err := run("baseline", baselineParams(period))
+	switch {
+	case err != nil && b.obs != nil:
+		c.log.Warn("rechecking the level on 1 January failed; keeping it as last read", "kpi", k.ID, "read_at", b.checked, "err", err)
+		b.checked = now
+		return b.obs, nil
+	case err != nil:
+		return nil, err
+	case b.obs != nil:
+		if n := changedRegions(b.obs, obs); n > 0 {
+			c.metrics.closedChanges.WithLabelValues(k.ID).Inc()
+			c.log.Info("the level on 1 January changed since it was last read (rows arrived late)", "kpi", k.ID, "regions", n)
+		}
+	}
+	b.obs, b.checked = obs, now
+	return obs, nil
+}
+
+// recheckDue reports whether closed months read at checked are due to be
+// read again: recheck_closed has passed, or the clock went back.
+func (c *Collector) recheckDue(k config.KPI, checked, now time.Time) bool {
+	return now.Sub(checked) >= c.opts.Spec.Sources[k.Source].RecheckClosed || now.Before(checked)
 }
 
 // queryHash identifies what a KPI's figures depend on in the spec.

@@ -80,11 +80,13 @@ type Collector struct {
 	// lastTargets keeps the last targets read successfully, by year.
 	targetsMu   sync.Mutex
 	lastTargets map[int][]kpi.Target
-	// closed holds a flow KPI's closed months, latest a latest_data KPI's
-	// latest month with data; both by KPI id, one for every KPI, made in
-	// New and touched only by that KPI's live refresh.
-	closed map[string]*closedMonths
-	latest map[string]*latestMonth
+	// closed holds a flow KPI's closed months, baselines a stock count's
+	// level on 1 January, latest a latest_data KPI's latest month with
+	// data; all by KPI id, one for every KPI, made in New and touched only
+	// by that KPI's live refresh.
+	closed    map[string]*closedMonths
+	baselines map[string]*baseline
+	latest    map[string]*latestMonth
 	// spec is the spec in use, for readers outside the refresh (opts.Spec
 	// only changes under refreshMu); pending is a reloaded one waiting for
 	// the next refresh.
@@ -121,9 +123,10 @@ func New(opts Options) (*Collector, error) {
 		opts.RetryAfter = DefaultRetryAfter
 	}
 	c := &Collector{opts: opts, scoped: scoped, expose: newExposure(opts.Spec, opts.Scope), log: opts.Logger, lastTargets: map[int][]kpi.Target{},
-		closed: map[string]*closedMonths{}, latest: map[string]*latestMonth{}}
+		closed: map[string]*closedMonths{}, baselines: map[string]*baseline{}, latest: map[string]*latestMonth{}}
 	for _, k := range opts.Spec.KPIs {
 		c.closed[k.ID] = &closedMonths{}
+		c.baselines[k.ID] = &baseline{}
 		c.latest[k.ID] = &latestMonth{}
 	}
 	c.spec.Store(opts.Spec)
@@ -440,7 +443,12 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 			return st, err
 		}
 	}
-	if k.BaselineQuery() {
+	switch {
+	case k.BaselineQuery() && live:
+		if in.Baseline, err = c.baselineOf(k, period, now, run); err != nil {
+			return st, err
+		}
+	case k.BaselineQuery():
 		if in.Baseline, err = run("baseline", baselineParams(period)); err != nil {
 			return st, err
 		}

@@ -85,7 +85,7 @@ func newSelfMetrics(c *Collector, opts Options) *selfMetrics {
 func (m *selfMetrics) initKPIs(spec *config.Spec) {
 	for _, k := range spec.KPIs {
 		m.refreshFailures.WithLabelValues(k.ID)
-		if k.YearQuery() {
+		if k.YearQuery() || k.BaselineQuery() {
 			m.closedChanges.WithLabelValues(k.ID)
 		}
 		for _, r := range RejectReasons {

@@ -114,18 +114,18 @@ func (c *Collector) applyReload() {
 	}
 	old := c.opts.Spec
 	// A KPI whose definition or source settings changed starts its caches
-	// afresh: its closed months' sums and latest month came from the old
-	// query.
-	closed, latest := map[string]*closedMonths{}, map[string]*latestMonth{}
+	// afresh: its closed months' sums, level on 1 January and latest month
+	// came from the old query.
+	closed, baselines, latest := map[string]*closedMonths{}, map[string]*baseline{}, map[string]*latestMonth{}
 	for _, k := range r.spec.KPIs {
 		was, found := old.KPI(k.ID)
 		if found && reflect.DeepEqual(was, k) && reflect.DeepEqual(old.Sources[k.Source], r.spec.Sources[k.Source]) {
-			closed[k.ID], latest[k.ID] = c.closed[k.ID], c.latest[k.ID]
+			closed[k.ID], baselines[k.ID], latest[k.ID] = c.closed[k.ID], c.baselines[k.ID], c.latest[k.ID]
 		} else {
-			closed[k.ID], latest[k.ID] = &closedMonths{}, &latestMonth{}
+			closed[k.ID], baselines[k.ID], latest[k.ID] = &closedMonths{}, &baseline{}, &latestMonth{}
 		}
 	}
-	c.closed, c.latest = closed, latest
+	c.closed, c.baselines, c.latest = closed, baselines, latest
 	c.opts.Spec, c.opts.Sources = r.spec, r.sources
 	c.expose = newExposure(r.spec, c.opts.Scope)
 	c.spec.Store(r.spec)

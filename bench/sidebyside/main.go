@@ -4,7 +4,8 @@
 // (docs/benchmarks.md, "Side by side with the exporters"). Subcommands:
 //
 //	gen FILE SCALE          generate the demo source (SQLite) up to today
-//	configs SPEC DIR CADENCE write the exporters' configurations: each KPI's
+//	configs SPEC DIR CADENCE DSN
+//	                        write the exporters' configurations: each KPI's
 //	                        month query with this month's dates bound
 //	measure ...             scrape one running tool and sample its CPU and
 //	                        the CPU of its PostgreSQL backends; one JSON line
