@@ -81,7 +81,8 @@ type Collector struct {
 	lastTargets map[int][]kpi.Target
 	// closed holds a flow KPI's closed months, latest a latest_data KPI's
 	// latest month with data; both by KPI id, one for every KPI, made in
-	// New and touched only by that KPI's live refresh.
+	// New (and for a changed KPI when a reload is applied) and touched only
+	// by that KPI's live refresh.
 	closed map[string]*closedMonths
 	latest map[string]*latestMonth
 	// spec is the spec in use, for readers outside the refresh (opts.Spec
