@@ -82,8 +82,9 @@ type Collector struct {
 	lastTargets map[int][]kpi.Target
 	// closed holds a flow KPI's closed months, baselines a stock count's
 	// level on 1 January, latest a latest_data KPI's latest month with
-	// data; all by KPI id, one for every KPI, made in New and touched only
-	// by that KPI's live refresh.
+	// data; all by KPI id, one for every KPI, made in New (and for a
+	// changed KPI when a reload is applied) and touched only by that KPI's
+	// live refresh.
 	closed    map[string]*closedMonths
 	baselines map[string]*baseline
 	latest    map[string]*latestMonth

@@ -150,3 +150,42 @@ func TestPostReloadNeedsTheFlagAndReportsTheReason(t *testing.T) {
 		t.Errorf("GET /-/reload: %d, want 405", code)
 	}
 }
+
+func TestReloadSwitchesToAnotherSource(t *testing.T) {
+	sqliteSource(t)
+	// The other database has none of the example's tables, so every query
+	// on it fails: the switch shows as failing, stale KPIs.
+	other := sourcetest.SQLite(t)
+	sourcetest.Exec(t, "sqlite", other, "CREATE TABLE unrelated (id INTEGER)")
+	t.Setenv("PANTAU_SOURCE_OTHER_DSN", other)
+	spec := exampleSpec(t, "sqlite", "1s")
+	good, err := os.ReadFile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, "--config", spec, "--region", "31.71", "--enable-reload")
+	waitFor(t, 15*time.Second, "/readyz to answer 200", func() bool {
+		code, _ := get(t, s.url+"/readyz")
+		return code == http.StatusOK
+	})
+	writeSpec(t, spec, strings.Replace(string(good), "dsn_env: "+dsnEnv, "dsn_env: PANTAU_SOURCE_OTHER_DSN", 1))
+	resp, err := httpClient.Post(s.url+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /-/reload: %d", resp.StatusCode)
+	}
+	waitFor(t, 15*time.Second, "kube_jasa to fail on the other source", func() bool {
+		return metricLine(t, s.url, `pantau_kpi_up{kpi="kube_jasa"} 0`)
+	})
+	_, page := get(t, s.url+"/")
+	if !strings.Contains(page, "no such table") || !strings.Contains(page, "basi: pembaruan terakhir gagal") {
+		t.Errorf("after switching to a source without the tables, the landing page should show stale KPIs and the error:\n%s", page)
+	}
+	// /readyz stays 200: every KPI has values from before the switch.
+	if code, _ := get(t, s.url+"/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz %d with stale KPIs, want 200", code)
+	}
+}

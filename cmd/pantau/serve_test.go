@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -717,19 +716,6 @@ func TestServeOnceNamesTargetsItCannotUse(t *testing.T) {
 	}
 }
 
-// closedPort returns a loopback address nothing listens on: connecting to
-// it is refused.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 func TestServeTellsAColdStartWithItsSourceDownFromAHealthyOne(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -737,8 +723,9 @@ func TestServeTellsAColdStartWithItsSourceDownFromAHealthyOne(t *testing.T) {
 		errHas string
 	}{
 		{
-			name:   "a source on a port that refuses connections",
-			dsn:    func(t *testing.T) string { return "postgres://pantau@" + closedPort(t) + "/dinsos?sslmode=disable" },
+			name: "a source on a port that refuses connections",
+			// freePort's port has no listener: connections are refused.
+			dsn:    func(t *testing.T) string { return "postgres://pantau@" + freePort(t) + "/dinsos?sslmode=disable" },
 			errHas: "connection refused",
 		},
 		{
