@@ -447,8 +447,15 @@ func TestDashboardsAndAlertsOnARealPrometheus(t *testing.T) {
 			t.Error("no firing alert in /api/v1/alerts")
 		}
 		// What the rules cost Prometheus on this exposition, for the record.
-		for _, s := range query(t, stack.prom, `prometheus_rule_group_last_duration_seconds`) {
-			t.Logf("rule group %s: last evaluation %ss", s.Metric["rule_group"], s.Value[1])
+		var rules struct {
+			Groups []struct {
+				Name           string  `json:"name"`
+				EvaluationTime float64 `json:"evaluationTime"`
+			} `json:"groups"`
+		}
+		promAPI(t, stack.prom, "/api/v1/rules", nil, &rules)
+		for _, g := range rules.Groups {
+			t.Logf("rule group %s: last evaluation %.3fs", g.Name, g.EvaluationTime)
 		}
 	})
 }
