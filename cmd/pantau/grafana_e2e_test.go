@@ -119,10 +119,9 @@ func startPromStack(t *testing.T) *promStack {
 
 // grafanaVar is a dashboard variable with the options Grafana would offer.
 type grafanaVar struct {
-	name     string
-	multi    bool
-	allValue string
-	options  [][2]string // text, value
+	name    string
+	multi   bool
+	options [][2]string // text, value
 }
 
 // queryResultLine formats a sample the way Grafana's query_result() shows
@@ -149,9 +148,6 @@ func resolveVar(t *testing.T, promURL string, v map[string]any, values map[strin
 	t.Helper()
 	gv := grafanaVar{name: v["name"].(string)}
 	gv.multi, _ = v["multi"].(bool)
-	if all, _ := v["includeAll"].(bool); all {
-		gv.allValue, _ = v["allValue"].(string)
-	}
 	switch v["type"] {
 	case "custom":
 		for _, o := range strings.Split(v["query"].(string), ",") {
