@@ -37,7 +37,7 @@ const (
 // refresh, so conditions are held for whole refreshes.
 const (
 	// StaleRefreshes is how many refreshes a KPI may fail in a row before
-	// its stale values are worth an alert.
+	// its stale (or missing) values are worth an alert.
 	StaleRefreshes = 3
 	// SourceDownRefreshes is how many pings in a row a source may miss.
 	SourceDownRefreshes = 3
@@ -315,13 +315,15 @@ func (g *generator) dataGroup() Group {
 			},
 		},
 		{
-			Alert:  AlertKPIStale,
-			Expr:   `pantau_kpi_stale == 1`,
+			Alert: AlertKPIStale,
+			// pantau_kpi_up is 0 both for a KPI showing its last good values
+			// (stale) and for one that never succeeded and has none.
+			Expr:   `pantau_kpi_up == 0`,
 			For:    g.refreshes(StaleRefreshes),
 			Labels: map[string]string{"severity": "warning"},
 			Annotations: map[string]string{
 				"summary":     kpiName + " tidak diperbarui",
-				"description": fmt.Sprintf("Penyegaran %s gagal %d kali berturut-turut; yang tampil adalah angka terakhir yang berhasil.", kpiName, StaleRefreshes),
+				"description": fmt.Sprintf("Penyegaran %s gagal %d kali berturut-turut: yang tampil adalah angka terakhir yang berhasil, atau tidak ada angka sama sekali bila belum pernah berhasil sejak pantau dijalankan.", kpiName, StaleRefreshes),
 			},
 		},
 	}

@@ -299,8 +299,8 @@ func kesehatan() Dashboard {
 	var l layout
 	upDown := []obj{{"type": "value", "options": obj{
 		"1": obj{"text": "Aktif", "color": "green", "index": 0}, "0": obj{"text": "Mati", "color": "red", "index": 1}}}}
-	stale := []obj{{"type": "value", "options": obj{
-		"0": obj{"text": "Segar", "color": "green", "index": 0}, "1": obj{"text": "Basi", "color": "red", "index": 1}}}}
+	kpiUp := []obj{{"type": "value", "options": obj{
+		"1": obj{"text": "Berhasil", "color": "green", "index": 0}, "0": obj{"text": "Gagal", "color": "red", "index": 1}}}}
 	mapped := func(m []obj) obj {
 		return obj{"mappings": m, "color": obj{"mode": "thresholds"}, "thresholds": obj{"mode": "absolute", "steps": []obj{{"color": "text", "value": nil}}}}
 	}
@@ -317,8 +317,8 @@ func kesehatan() Dashboard {
 			obj{"unit": "s", "color": obj{"mode": "thresholds"}, "thresholds": obj{"mode": "absolute", "steps": []obj{
 				{"color": "green", "value": nil}, {"color": "orange", "value": 600}, {"color": "red", "value": 900}}}},
 			statOptions("value"), nil),
-		l.panel("stat", "KPI basi", "KPI yang penyegaran terakhirnya gagal dan menampilkan angka lama.", 6, 4, promDS,
-			[]obj{promNow("A", kpiName("pantau_kpi_stale"), "{{kpi_name}}")}, mapped(stale), statOptions("value_and_name"), nil),
+		l.panel("stat", "Penyegaran KPI", "Apakah penyegaran terakhir tiap KPI berhasil; yang gagal menampilkan angka lama, atau tanpa angka bila belum pernah berhasil.", 6, 4, promDS,
+			[]obj{promNow("A", kpiName("pantau_kpi_up"), "{{kpi_name}}")}, mapped(kpiUp), statOptions("value_and_name"), nil),
 		series("Durasi kueri", "Waktu jalan kueri terakhir tiap KPI (bulan, tahun, awal tahun).", 12, "s",
 			prom("A", "pantau_query_duration_seconds", "{{kpi}} {{query}}")),
 		series("Durasi penyegaran", "Satu penyegaran penuh: semua kueri dan penyusunan eksposisi.", 12, "s",

@@ -119,10 +119,9 @@ func startPromStack(t *testing.T) *promStack {
 
 // grafanaVar is a dashboard variable with the options Grafana would offer.
 type grafanaVar struct {
-	name     string
-	multi    bool
-	allValue string
-	options  [][2]string // text, value
+	name    string
+	multi   bool
+	options [][2]string // text, value
 }
 
 // queryResultLine formats a sample the way Grafana's query_result() shows
@@ -149,9 +148,6 @@ func resolveVar(t *testing.T, promURL string, v map[string]any, values map[strin
 	t.Helper()
 	gv := grafanaVar{name: v["name"].(string)}
 	gv.multi, _ = v["multi"].(bool)
-	if all, _ := v["includeAll"].(bool); all {
-		gv.allValue, _ = v["allValue"].(string)
-	}
 	switch v["type"] {
 	case "custom":
 		for _, o := range strings.Split(v["query"].(string), ",") {
@@ -447,8 +443,15 @@ func TestDashboardsAndAlertsOnARealPrometheus(t *testing.T) {
 			t.Error("no firing alert in /api/v1/alerts")
 		}
 		// What the rules cost Prometheus on this exposition, for the record.
-		for _, s := range query(t, stack.prom, `prometheus_rule_group_last_duration_seconds`) {
-			t.Logf("rule group %s: last evaluation %ss", s.Metric["rule_group"], s.Value[1])
+		var rules struct {
+			Groups []struct {
+				Name           string  `json:"name"`
+				EvaluationTime float64 `json:"evaluationTime"`
+			} `json:"groups"`
+		}
+		promAPI(t, stack.prom, "/api/v1/rules", nil, &rules)
+		for _, g := range rules.Groups {
+			t.Logf("rule group %s: last evaluation %.3fs", g.Name, g.EvaluationTime)
 		}
 	})
 }
