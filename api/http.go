@@ -144,8 +144,10 @@ func (a *API) prepare(r *request) error {
 			return badParam(name, "given %d times; give it once (lists are comma-separated: a,b)", len(q[name]))
 		}
 	}
-	if err := a.authenticate(r); err != nil {
-		return err
+	if !rt.public {
+		if err := a.authenticate(r); err != nil {
+			return err
+		}
 	}
 	if rt.store && a.opts.Store == nil {
 		return errorf(http.StatusNotImplemented, "no_store", "this pantau runs without a store (serve --store): targets and history are not available")

@@ -504,5 +504,3 @@ func (a *API) historyRows(r *request) error {
 	slices.SortStableFunc(rows, func(a, b HistoryRow) int { return a.Time.Compare(b.Time.Time) })
 	return r.reply(http.StatusOK, rows)
 }
-
-

@@ -15,8 +15,8 @@ type route struct {
 	// params are the query parameters it takes (described in paramDocs);
 	// any other is a 400.
 	params []string
-	// admin routes write and need an admin token.
-	admin bool
+	// admin routes write and need an admin token; public ones need none.
+	admin, public bool
 	// snapshot routes answer 503 before the first refresh.
 	snapshot bool
 	// store routes answer 501 without a store.
@@ -53,7 +53,7 @@ func (a *API) table() []route {
 			content: []string{"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}, handle: a.export},
 		{method: "GET", path: "/geo/provinces", summary: "Province boundaries as GeoJSON, feature id = province code (CC BY 4.0, see api/geo/README.md)",
 			content: []string{"application/geo+json"}, handle: a.geo},
-		{method: "GET", path: "/openapi.json", summary: "This document", content: []string{"application/json"}, handle: a.openapi},
+		{method: "GET", path: "/openapi.json", summary: "This document", public: true, content: []string{"application/json"}, handle: a.openapi},
 	}
 }
 

@@ -158,9 +158,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer rt.close()
 
-	printDemoBanner(stdout, "http://"+ln.Addr().String(), cfg.dataDir, info, sum, kpi.PeriodAt(now, spec.Location))
+	current := kpi.PeriodAt(now, spec.Location)
+	// The demo's API is open for reading: there is nothing secret in it.
+	handler, err := rt.api(st, true)
+	if err != nil {
+		return fail(err)
+	}
+	printDemoBanner(stdout, "http://"+ln.Addr().String(), cfg.dataDir, info, sum, current)
 	printRateOverrides(stdout, spec, targets)
-	if err := rt.serveOn(ctx, ln, nil); err != nil {
+	if err := rt.serveOn(ctx, ln, handler); err != nil {
 		return fail(err)
 	}
 	return exitOK
@@ -225,10 +231,17 @@ pantau demo is running on %[1]s (Ctrl-C stops it).
 Look at:
   %[1]s/            landing page with every KPI's state
   %[1]s/metrics     Prometheus metrics (the first refresh takes a few seconds)
+  %[1]s/api/v1/     the JSON API (docs/api.md), open for reading without a
+      token in the demo (--api-open-read); writes need an admin token:
+      pantau token create --store-dsn %[2]s/pantau.db --role admin --name me
 
 Try:
   curl -s %[1]s/metrics | grep 'pantau_kpi_target{kpi="ewarong_aktif",level="provinsi",region_code="31",'
       DKI Jakarta's e-Warong target: 70 for the year, phased for this month
+  curl -s '%[1]s/api/v1/ranking?kpi=sembako_salur&level=provinsi&limit=5'
+      the five provinces furthest behind in distributing Sembako this month
+  curl -s '%[1]s/api/v1/history?kpi=ewarong_aktif&region=31'
+      DKI Jakarta's e-Warong month by month since January last year
 
 Example PromQL, once Prometheus scrapes it (see prometheus.yml):
   pantau_kpi_status{kpi="sembako_salur",level="kabupaten_kota",window="month",status="behind"}
