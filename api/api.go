@@ -59,6 +59,7 @@ type API struct {
 	loc    *time.Location
 	engine *gin.Engine
 	routes []route
+	cache  answerCache
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }

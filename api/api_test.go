@@ -247,7 +247,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					case strings.Contains(s.url, "32.16.06") && tok == "jakarta":
 						want = http.StatusForbidden
 					}
-					if open && tok != "revoked" {
+					if open { // the document is public
 						want = http.StatusOK
 					}
 					if rec.Code != want {
@@ -343,7 +343,9 @@ func bodyRegions(t *testing.T, s sample, rec interface {
 	var rs []map[string]any
 	decode(t, body, &rs)
 	for _, r := range rs {
-		out = append(out, rowCode(r))
+		if c := rowCode(r); c != "" {
+			out = append(out, c)
+		}
 	}
 	return out
 }

@@ -123,6 +123,14 @@ func (a *API) wrap(rt route) gin.HandlerFunc {
 			r.fail(err)
 			return
 		}
+		if r.cacheable() {
+			if ans := a.cache.get(r.snap, r.cacheKey()); ans != nil {
+				if err := r.send(ans); err != nil {
+					r.fail(err)
+				}
+				return
+			}
+		}
 		if err := rt.handle(r); err != nil {
 			r.fail(err)
 		}
@@ -238,43 +246,106 @@ func (r *request) reply(status int, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
+	ans := &answer{status: status, body: buf.Bytes(), etag: r.etag}
+	if ans.etag == "" && status == http.StatusOK {
+		ans.etag = r.bodyETag(ans.body)
+	}
+	if r.cacheable() && status == http.StatusOK {
+		ans.body = bytes.Clone(ans.body)
+		r.a.cache.put(r.snap, r.cacheKey(), ans)
+	}
+	return r.send(ans)
+}
+
+// cacheable reports whether the answer depends on nothing but the
+// snapshot, the request's URL and the token's scope.
+func (r *request) cacheable() bool {
+	return r.snap != nil && !r.fromStore && r.etag == "" && r.Request.Method == http.MethodGet
+}
+
+func (r *request) cacheKey() string {
+	return r.scope() + " " + r.Request.URL.Path + "?" + r.Request.URL.RawQuery
+}
+
+// answer is an encoded JSON answer.
+type answer struct {
+	status int
+	body   []byte
+	etag   string
+	// gz is the body gzipped, made once for a cached answer.
+	gzOnce sync.Once
+	gz     []byte
+}
+
+func (ans *answer) gzipped() []byte {
+	ans.gzOnce.Do(func() {
+		var b bytes.Buffer
+		gz := gzipWriters.Get().(*gzip.Writer)
+		gz.Reset(&b)
+		gz.Write(ans.body)
+		gz.Close()
+		gzipWriters.Put(gz)
+		ans.gz = b.Bytes()
+	})
+	return ans.gz
+}
+
+func (r *request) send(ans *answer) error {
 	h := r.Writer.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Add("Vary", "Authorization, Accept-Encoding")
-	if r.etag != "" {
-		h.Set("ETag", r.etag)
-		h.Set("Cache-Control", "private, no-cache")
-	} else if status == http.StatusOK {
-		etag := r.bodyETag(buf.Bytes())
-		h.Set("ETag", etag)
-		if r.snap != nil && !r.fromStore {
+	if ans.etag != "" {
+		h.Set("ETag", ans.etag)
+		if r.snap != nil && !r.fromStore && r.etag == "" {
 			h.Set("Cache-Control", "private, max-age="+strconv.Itoa(r.a.secondsToRefresh(r.snap)))
 			h.Set("Last-Modified", r.snap.At.UTC().Format(http.TimeFormat))
 		} else {
 			h.Set("Cache-Control", "private, no-cache")
 		}
-		if inm := r.GetHeader("If-None-Match"); inm != "" && etagMatches(inm, etag) {
+		if inm := r.GetHeader("If-None-Match"); ans.status == http.StatusOK && inm != "" && etagMatches(inm, ans.etag) {
 			r.Status(http.StatusNotModified)
 			return nil
 		}
 	}
-	body := buf.Bytes()
+	body := ans.body
 	if len(body) >= gzipMin && acceptsGzip(r.Request) {
 		h.Set("Content-Encoding", "gzip")
-		r.Status(status)
-		gz := gzipWriters.Get().(*gzip.Writer)
-		gz.Reset(r.Writer)
-		_, err := gz.Write(body)
-		if e := gz.Close(); err == nil {
-			err = e
-		}
-		gzipWriters.Put(gz)
-		return err
+		body = ans.gzipped()
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	r.Status(status)
+	r.Status(ans.status)
 	_, err := r.Writer.Write(body)
 	return err
+}
+
+// answerCache keeps the encoded answers of the current snapshot: between
+// refreshes the same URL gets the same bytes, so Grafana's panels, many
+// viewers and their retries cost a map lookup. A new snapshot empties it.
+type answerCache struct {
+	mu   sync.Mutex
+	snap *collector.Snapshot
+	m    map[string]*answer
+}
+
+// cacheEntries bounds the cache; when it is full it starts over.
+const cacheEntries = 1024
+
+func (c *answerCache) get(s *collector.Snapshot, key string) *answer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snap != s {
+		return nil
+	}
+	return c.m[key]
+}
+
+func (c *answerCache) put(s *collector.Snapshot, key string, ans *answer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snap != s || len(c.m) >= cacheEntries {
+		c.snap, c.m = s, map[string]*answer{}
+	}
+	c.m[key] = ans
 }
 
 // etag is weak for snapshot answers (the refresh time and the scope name

@@ -336,40 +336,41 @@ func (a *API) slips(r *request) error {
 const sinceMonths = 24
 
 // slipsSince walks each slip's closed months back while they were at risk
-// or behind too.
+// or behind too, one month at a time and only while some region of the
+// KPI is still slipping: a month of history is one indexed read.
 func (r *request) slipsSince(ctx context.Context, slips []SlipRow, s *selection) error {
 	if len(slips) == 0 || r.a.opts.Store == nil {
 		return nil
 	}
-	type key struct{ kpi, region, period string }
-	slipping := map[key]bool{}
 	for _, st := range s.kpis {
-		from := st.Period
+		pending := map[string]*SlipRow{}
+		for i := range slips {
+			if slips[i].KPI == st.Def.ID {
+				pending[slips[i].RegionCode] = &slips[i]
+			}
+		}
+		p := st.Period
 		for range sinceMonths {
-			from = from.Prev()
-		}
-		hist, err := r.history(store.HistoryFilter{KPI: st.Def.ID, From: from.String(), To: st.Period.Prev().String(), Window: s.window, Level: s.level})
-		if err != nil {
-			return err
-		}
-		for _, h := range hist {
-			slipping[key{h.KPI, h.Region, h.Period}] = h.Status == kpi.AtRisk || h.Status == kpi.Behind
-		}
-	}
-	for i := range slips {
-		sl := &slips[i]
-		p, err := kpi.ParsePeriod(sl.Period, r.a.loc)
-		if err != nil {
-			return err
-		}
-		for range sinceMonths {
-			prev := p.Prev()
-			if !slipping[key{sl.KPI, sl.RegionCode, prev.String()}] {
+			if len(pending) == 0 {
 				break
 			}
-			p = prev
+			p = p.Prev()
+			hist, err := r.history(store.HistoryFilter{KPI: st.Def.ID, From: p.String(), To: p.String(), Window: s.window, Level: s.level})
+			if err != nil {
+				return err
+			}
+			slipped := map[string]bool{}
+			for _, h := range hist {
+				slipped[h.Region] = h.Status == kpi.AtRisk || h.Status == kpi.Behind
+			}
+			for code, sl := range pending {
+				if slipped[code] {
+					sl.Since = p.String()
+				} else {
+					delete(pending, code)
+				}
+			}
 		}
-		sl.Since = p.String()
 	}
 	return ctx.Err()
 }
