@@ -326,6 +326,9 @@ func (a *API) slips(r *request) error {
 	if err := r.slipsSince(r.Request.Context(), out, s); err != nil {
 		return err
 	}
+	// Closed months change only when a month closes, right after a
+	// refresh: the answer may be cached with the snapshot like the rest.
+	r.fromStore = false
 	if out == nil {
 		out = []SlipRow{}
 	}
