@@ -19,10 +19,12 @@ import (
 const Prefix = "/api/v1"
 
 // Snapshots is how the API reads what the collector computed: the latest
-// published snapshot, nil before the first refresh. *collector.Collector is
-// one. The API never triggers a query of a source.
+// published snapshot (nil before the first refresh) and the spec in use,
+// which a reload may replace. *collector.Collector is one. The API never
+// triggers a query of a source.
 type Snapshots interface {
 	Snapshot() *collector.Snapshot
+	Spec() *config.Spec
 }
 
 // Store is the part of pantau's store the API reads and writes;
@@ -37,7 +39,6 @@ type Store interface {
 
 // Options configure the API.
 type Options struct {
-	Spec      *config.Spec
 	Snapshots Snapshots
 	// Regions is the full region master, against which target writes are
 	// validated as pantau targets import validates them.
@@ -56,7 +57,6 @@ type Options struct {
 // API is the JSON API's handler.
 type API struct {
 	opts   Options
-	loc    *time.Location
 	engine *gin.Engine
 	routes []route
 	cache  answerCache
@@ -66,8 +66,8 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 
 // New builds the API. Mount Handler at Prefix.
 func New(opts Options) (*API, error) {
-	if opts.Spec == nil || opts.Snapshots == nil || opts.Regions == nil {
-		return nil, errors.New("api: spec, snapshots and regions are required")
+	if opts.Snapshots == nil || opts.Regions == nil {
+		return nil, errors.New("api: snapshots and regions are required")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -75,10 +75,7 @@ func New(opts Options) (*API, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	a := &API{opts: opts, loc: opts.Spec.Location}
-	if a.loc == nil {
-		a.loc = kpi.WIB
-	}
+	a := &API{opts: opts}
 	a.routes = a.table()
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
@@ -96,6 +93,16 @@ func New(opts Options) (*API, error) {
 	}
 	a.engine = e
 	return a, nil
+}
+
+func (a *API) spec() *config.Spec { return a.opts.Snapshots.Spec() }
+
+// loc is the zone months and times are in.
+func (a *API) loc() *time.Location {
+	if l := a.spec().Location; l != nil {
+		return l
+	}
+	return kpi.WIB
 }
 
 // Handler serves the API; requests must carry the Prefix.

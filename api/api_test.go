@@ -454,7 +454,7 @@ func TestErrors(t *testing.T) {
 	})
 
 	t.Run("a panic is answered with the error JSON and the request id", func(t *testing.T) {
-		a, err := New(Options{Spec: f.spec, Snapshots: panicking{}, Regions: f.regions, OpenRead: true, Logger: discardLogger()})
+		a, err := New(Options{Snapshots: panicking{f.collector}, Regions: f.regions, OpenRead: true, Logger: discardLogger()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -495,7 +495,8 @@ func TestErrors(t *testing.T) {
 	})
 }
 
-type panicking struct{}
+// panicking has the collector's spec and panics when asked for a snapshot.
+type panicking struct{ *collector.Collector }
 
 func (panicking) Snapshot() *collector.Snapshot { panic("boom") }
 

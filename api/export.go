@@ -48,7 +48,7 @@ func monthTitle(period string) string {
 // exportRow is one progress row as report cells: text, or numbers left as
 // numbers (nil when undefined) so spreadsheets can compute with them.
 func (a *API) exportRow(p ProgressRow) []any {
-	def, _ := a.opts.Spec.KPI(p.KPI)
+	def, _ := a.spec().KPI(p.KPI)
 	stale := "Tidak"
 	if p.Stale {
 		stale = "Ya"

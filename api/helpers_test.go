@@ -164,7 +164,7 @@ func newFixture(t testing.TB, storeDriver string, o fixtureOptions) *fixture {
 	if err := st.RevokeToken(ctx, "revoked"); err != nil {
 		t.Fatal(err)
 	}
-	f.api, err = New(Options{Spec: spec, Snapshots: c, Regions: regions, Store: st, OpenRead: o.openRead,
+	f.api, err = New(Options{Snapshots: c, Regions: regions, Store: st, OpenRead: o.openRead,
 		Now: clock, Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)

@@ -371,7 +371,7 @@ func etagMatches(header, etag string) bool {
 // secondsToRefresh is how long an answer from s stays current: until the
 // next refresh is due, at least 0.
 func (a *API) secondsToRefresh(s *collector.Snapshot) int {
-	left := s.At.Add(a.opts.Spec.Refresh).Sub(a.opts.Now())
+	left := s.At.Add(a.spec().Refresh).Sub(a.opts.Now())
 	return max(0, int(left/time.Second))
 }
 

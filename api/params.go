@@ -56,7 +56,7 @@ func (r *request) kpis() ([]collector.KPIState, error) {
 	for _, id := range ids {
 		st, ok := r.snap.KPI(id)
 		if !ok {
-			return nil, errorf(http.StatusNotFound, "unknown_kpi", "kpi %q is not in the spec; GET %s/kpis lists them (%s)", id, Prefix, strings.Join(r.a.opts.Spec.KPIIDs(), ", "))
+			return nil, errorf(http.StatusNotFound, "unknown_kpi", "kpi %q is not in the spec; GET %s/kpis lists them (%s)", id, Prefix, strings.Join(r.a.spec().KPIIDs(), ", "))
 		}
 		out = append(out, st)
 	}
@@ -67,7 +67,7 @@ func (r *request) kpis() ([]collector.KPIState, error) {
 func (r *request) oneKPI() (collector.KPIState, error) {
 	ids := r.list("kpi")
 	if len(ids) != 1 {
-		return collector.KPIState{}, badParam("kpi", "name one KPI, like kpi=%s", r.a.opts.Spec.KPIIDs()[0])
+		return collector.KPIState{}, badParam("kpi", "name one KPI, like kpi=%s", r.a.spec().KPIIDs()[0])
 	}
 	ks, err := r.kpis()
 	if err != nil {
@@ -157,7 +157,7 @@ func (r *request) period() (kpi.Period, error) {
 	if v == "" {
 		return kpi.Period{}, nil
 	}
-	p, err := kpi.ParsePeriod(v, r.a.loc)
+	p, err := kpi.ParsePeriod(v, r.a.loc())
 	if err != nil {
 		return kpi.Period{}, badParam("period", "%v", err)
 	}
@@ -171,14 +171,14 @@ func (r *request) month(name string) (kpi.Period, error) {
 	if v == "" {
 		return kpi.Period{}, nil
 	}
-	if p, err := kpi.ParsePeriod(v, r.a.loc); err == nil {
+	if p, err := kpi.ParsePeriod(v, r.a.loc()); err == nil {
 		return p, nil
 	}
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return kpi.PeriodAt(t, r.a.loc), nil
+		return kpi.PeriodAt(t, r.a.loc()), nil
 	}
 	if ms, err := strconv.ParseInt(v, 10, 64); err == nil && len(v) >= 10 {
-		return kpi.PeriodAt(time.UnixMilli(ms), r.a.loc), nil
+		return kpi.PeriodAt(time.UnixMilli(ms), r.a.loc()), nil
 	}
 	return kpi.Period{}, badParam(name, "%q: write a month like 2026-03, an RFC 3339 time, or epoch milliseconds", v)
 }

@@ -27,7 +27,7 @@ func (a *API) at(t time.Time) Time {
 	if t.IsZero() {
 		return Time{}
 	}
-	return Time{t.In(a.loc)}
+	return Time{t.In(a.loc())}
 }
 
 // KPIRow is one entry of the catalog.
@@ -425,7 +425,7 @@ func (a *API) historyRows(r *request) error {
 	}
 	if from.IsZero() {
 		// January of last year on, as the demo's data goes.
-		from = kpi.NewPeriod(kpi.PeriodAt(a.opts.Now(), a.loc).Year()-1, time.January, a.loc)
+		from = kpi.NewPeriod(kpi.PeriodAt(a.opts.Now(), a.loc()).Year()-1, time.January, a.loc())
 	}
 	if !to.IsZero() && to.Before(from) {
 		return badParam("to", "%s is before from %s", to, from)
@@ -437,7 +437,7 @@ func (a *API) historyRows(r *request) error {
 			last = to
 		}
 		// Cumulative targets of flows add up from January.
-		start := kpi.NewPeriod(from.Year(), time.January, a.loc)
+		start := kpi.NewPeriod(from.Year(), time.January, a.loc())
 		hist, err := r.history(store.HistoryFilter{KPI: st.Def.ID, Region: reg.Code, From: start.String(), To: last.String()})
 		if err != nil {
 			return err

@@ -57,7 +57,7 @@ func (a *API) targetRow(h *kpi.Hierarchy, t kpi.Target) TargetRow {
 	lvl, _ := kpi.CodeLevel(t.Region)
 	row := TargetRow{KPI: t.KPI, RegionCode: t.Region, RegionName: reg.Name, Level: lvl.String(), Year: t.Year,
 		Monthly: []float64{}, HasProfile: t.Profile != nil, ETag: targetETag(&t)}
-	if def, ok := a.opts.Spec.KPI(t.KPI); ok && def.Kind == kpi.KindRate {
+	if def, ok := a.spec().KPI(t.KPI); ok && def.Kind == kpi.KindRate {
 		row.Rate = kpi.Some(t.Rate)
 		return row
 	}
@@ -106,8 +106,8 @@ func (a *API) targets(r *request) error {
 // targetKey reads the path's KPI, region and year.
 func (r *request) targetKey() (kpi.Target, error) {
 	t := kpi.Target{KPI: r.Param("kpi"), Region: r.Param("region")}
-	if _, ok := r.a.opts.Spec.KPI(t.KPI); !ok {
-		return t, errorf(http.StatusNotFound, "unknown_kpi", "kpi %q is not in the spec (%s)", t.KPI, strings.Join(r.a.opts.Spec.KPIIDs(), ", "))
+	if _, ok := r.a.spec().KPI(t.KPI); !ok {
+		return t, errorf(http.StatusNotFound, "unknown_kpi", "kpi %q is not in the spec (%s)", t.KPI, strings.Join(r.a.spec().KPIIDs(), ", "))
 	}
 	if _, err := r.region("region", t.Region); err != nil {
 		return t, err
@@ -189,7 +189,7 @@ func (a *API) putTarget(r *request) error {
 		}
 	}
 	row := targetfile.ValueRow(key.Region, key.KPI, key.Year, body.Target, body.Rate, body.Profile)
-	ts, problems := targetfile.Validate([]targetfile.Row{row}, a.opts.Spec, a.opts.Regions)
+	ts, problems := targetfile.Validate([]targetfile.Row{row}, a.spec(), a.opts.Regions)
 	if len(problems) > 0 {
 		msgs := make([]string, len(problems))
 		for i, p := range problems {
@@ -311,7 +311,7 @@ func (a *API) values(id string, t *kpi.Target) (target, rate kpi.Number) {
 	if t == nil {
 		return kpi.None, kpi.None
 	}
-	if def, ok := a.opts.Spec.KPI(id); ok && def.Kind == kpi.KindRate {
+	if def, ok := a.spec().KPI(id); ok && def.Kind == kpi.KindRate {
 		return kpi.None, kpi.Some(t.Rate)
 	}
 	return kpi.Some(t.Annual), kpi.None

@@ -254,7 +254,7 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 // api builds the JSON API over the collector and the store (st may be nil)
 // and returns what mounts it on the mux.
 func (rt *app) api(st *store.Store, openRead bool) (func(*http.ServeMux), error) {
-	opts := api.Options{Spec: rt.collector.Spec(), Snapshots: rt.collector, Regions: rt.regions, OpenRead: openRead, Logger: rt.log}
+	opts := api.Options{Snapshots: rt.collector, Regions: rt.regions, OpenRead: openRead, Logger: rt.log}
 	if st != nil {
 		opts.Store = st // a nil *store.Store must stay a nil interface
 	}
