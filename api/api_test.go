@@ -210,16 +210,16 @@ type sample struct {
 var samples = []sample{
 	{"GET", "/api/v1/kpis", ""},
 	{"GET", "/api/v1/regions?level=kecamatan", ""},
-	{"GET", "/api/v1/progress?kpi=ewarong_aktif&level=kecamatan", ""},
-	{"GET", "/api/v1/ranking?kpi=sembako_salur&level=kecamatan&limit=1000", ""},
+	{"GET", "/api/v1/progress?kpi=ewarong_aktif&level=kabupaten_kota", ""},
+	{"GET", "/api/v1/ranking?kpi=sembako_salur&level=kecamatan&limit=100", ""},
 	{"GET", "/api/v1/history?kpi=sembako_salur&from=2026-09", ""},
 	{"GET", "/api/v1/slips", ""},
 	{"GET", "/api/v1/targets?year=2026", ""},
 	{"GET", "/api/v1/targets/audit", ""},
 	{"GET", "/api/v1/targets/kube_jasa/32.16.06/2026", ""},
 	{"PUT", "/api/v1/targets/kube_jasa/32.16.06/2026", `{"target": 24, "reason": "test"}`},
-	{"GET", "/api/v1/export?format=csv&level=kecamatan", ""},
-	{"GET", "/api/v1/export?format=xlsx&level=kecamatan", ""},
+	{"GET", "/api/v1/export?format=csv&level=kabupaten_kota", ""},
+	{"GET", "/api/v1/export?format=xlsx&kpi=kube_jasa&level=kabupaten_kota", ""},
 	{"GET", "/api/v1/geo/provinces", ""},
 	{"GET", "/api/v1/openapi.json", ""},
 }
@@ -229,10 +229,12 @@ func (s sample) route() string {
 	return s.method + " " + path
 }
 
+// TestAuthorizationMatrix runs on SQLite only: authorization does not
+// depend on the store's database, and the other tests cover both.
 func TestAuthorizationMatrix(t *testing.T) {
-	for _, driver := range storeDrivers {
+	for _, driver := range storeDrivers[:1] {
 		t.Run(driver, func(t *testing.T) {
-			f := newFixture(t, driver, fixtureOptions{closed: []kpi.Period{kpi.NewPeriod(2026, time.September, nil)}})
+			f := newFixture(t, driver, fixtureOptions{})
 			scopes := map[string]string{"admin": "ID", "bekasi": "32.16", "jakarta": "31", "bekasi-admin": "32.16"}
 			for _, s := range samples {
 				open := s.url == "/api/v1/openapi.json"

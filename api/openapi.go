@@ -126,6 +126,9 @@ func (a *API) Document() map[string]any {
 		}
 		op["responses"] = responses
 		op["security"] = []any{map[string]any{"bearer": []string{}}}
+		if rt.public {
+			op["security"] = []any{} // no token needed
+		}
 		path := openAPIPath(rt.path)
 		item, _ := paths[path].(map[string]any)
 		if item == nil {
