@@ -1,7 +1,13 @@
-// Package api will hold pantau's Gin JSON API (DESIGN.md §6): KPIs, the
-// region tree, progress, rankings, monthly history, slips, targets with
-// their audit trail, CSV/XLSX export and the OpenAPI document, behind
-// bearer tokens with a role and a region scope (store.Token), with one
-// error vocabulary. It reads the collector's Snapshot and the store; it is
-// not written yet, and nothing imports it.
+// Package api is pantau's JSON API (Gin), mounted at /api/v1 on the same
+// listener as /metrics: the KPI catalog, the region tree, progress,
+// rankings, monthly history, slips, targets with their audit trail,
+// CSV/XLSX export, province boundaries and its own OpenAPI document.
+//
+// It reads what the collector published through Snapshots and never
+// queries a source; targets, history and tokens come from the store. Every
+// answer is a JSON array of flat rows (Grafana's Infinity datasource reads
+// them as a table), every error is {"error": {"code", "message"}}. Bearer
+// tokens carry a role (viewer, admin) and a region scope that holds in
+// every endpoint: a token for 32.16 sees Kabupaten Bekasi and below.
+// docs/api.md describes the endpoints with examples.
 package api

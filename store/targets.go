@@ -34,6 +34,11 @@ const (
 type Change struct {
 	Target kpi.Target
 	Delete bool
+	// Precondition, when set, is called inside the transaction with the
+	// target's current value (nil when there is none) after it is read and
+	// locked; an error aborts the batch and is returned wrapped. It is how
+	// a writer makes sure it replaces the version it saw (If-Match).
+	Precondition func(cur *kpi.Target) error
 
 	// Action and Old are filled in by PlanChanges and ignored by
 	// ApplyTargets: what the change would do, and the target it would
@@ -342,6 +347,11 @@ func (s *Store) applyOne(ctx context.Context, tx *sqlx.Tx, ch Change, now, by, r
 	var cur *kpi.Target
 	if len(ts) == 1 {
 		cur = &ts[0]
+	}
+	if ch.Precondition != nil {
+		if err := ch.Precondition(cur); err != nil {
+			return "", err
+		}
 	}
 	a := decide(cur, ch)
 	profile, rate := encodeProfile(t.Profile), nullRate(t.Rate)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pantau-id/pantau/kpi"
 )
@@ -86,20 +88,25 @@ func (s *Store) LookupToken(ctx context.Context, token string) (Token, error) {
 		return Token{}, ErrNotFound
 	}
 	var (
-		id         int64
-		name, role string
-		scope      sql.NullString
+		id               int64
+		name, role, hash string
+		scope            sql.NullString
 	)
-	// Looked up by hash: equal hashes reveal nothing about the token, so
-	// the comparison need not be constant-time.
+	// Looked up by hash, so the index lookup's timing says nothing about
+	// the token itself; the hash read back is still compared in constant
+	// time, so that no code path compares secrets byte by byte.
+	want := hashToken(token)
 	err := s.rdb.QueryRowxContext(ctx, s.rebind(
-		"SELECT id, name, role, region_scope FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
-		hashToken(token)).Scan(&id, &name, &role, &scope)
+		"SELECT id, name, role, region_scope, token_hash FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
+		want).Scan(&id, &name, &role, &scope, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, ErrNotFound
 	}
 	if err != nil {
 		return Token{}, fmt.Errorf("store: look up token: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(hash), []byte(want)) != 1 {
+		return Token{}, ErrNotFound
 	}
 	return Token{ID: strconv.FormatInt(id, 10), Name: name, Role: role, Scope: scope.String}, nil
 }
@@ -121,4 +128,48 @@ func (s *Store) RevokeToken(ctx context.Context, name string) error {
 		return fmt.Errorf("store: revoke token %q: %w", name, ErrNotFound)
 	}
 	return nil
+}
+
+// TokenInfo describes a stored token for listing: never the token or its hash.
+type TokenInfo struct {
+	Token
+	CreatedAt time.Time
+	// RevokedAt is zero while the token is valid.
+	RevokedAt time.Time
+}
+
+// ListTokens returns every token, revoked ones included, oldest first.
+func (s *Store) ListTokens(ctx context.Context) ([]TokenInfo, error) {
+	rows, err := s.rdb.QueryxContext(ctx,
+		"SELECT id, name, role, region_scope, created_at, revoked_at FROM api_tokens ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("store: list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []TokenInfo
+	for rows.Next() {
+		var (
+			id             int64
+			name, role     string
+			scope, revoked sql.NullString
+			created        string
+		)
+		if err := rows.Scan(&id, &name, &role, &scope, &created, &revoked); err != nil {
+			return nil, fmt.Errorf("store: list tokens: %w", err)
+		}
+		t := TokenInfo{Token: Token{ID: strconv.FormatInt(id, 10), Name: name, Role: role, Scope: scope.String}}
+		if t.CreatedAt, err = parseTime(created); err != nil {
+			return nil, err
+		}
+		if revoked.Valid {
+			if t.RevokedAt, err = parseTime(revoked.String); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list tokens: %w", err)
+	}
+	return out, nil
 }

@@ -504,3 +504,29 @@ func allEmpty(cells []string) bool {
 	}
 	return true
 }
+
+// ValueRow is a row made of exact numbers rather than spreadsheet text, as
+// the API's JSON gives them: the numbers are read as written (like XLSX
+// cells stored as numbers), never the Indonesian way, so 1.234 stays one
+// and a fraction. Nil numbers and a nil profile are empty cells. Validate
+// checks it as it checks a row of a file.
+func ValueRow(region, kpiID string, year int, target, rate *float64, profile []float64) Row {
+	r := Row{Line: 1, Region: region, KPI: kpiID, Year: strconv.Itoa(year)}
+	plain := func(c column, v float64) string {
+		r.numeric |= 1 << c
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	if target != nil {
+		r.Target = plain(colTarget, *target)
+	}
+	if rate != nil {
+		r.Rate = plain(colRate, *rate)
+	}
+	if profile != nil {
+		r.Profile = make([]string, 12)
+		for m := range min(12, len(profile)) {
+			r.Profile[m] = plain(colJan+column(m), profile[m])
+		}
+	}
+	return r
+}

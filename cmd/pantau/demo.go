@@ -14,6 +14,7 @@ import (
 	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/demo"
 	"github.com/pantau-id/pantau/examples"
+	"github.com/pantau-id/pantau/history"
 	"github.com/pantau-id/pantau/kpi"
 	"github.com/pantau-id/pantau/store"
 	"github.com/pantau-id/pantau/wilayah"
@@ -31,7 +32,12 @@ PKH stages and graduations, with a few regions lagging or stalled so that
 there is something to find. It writes this year's targets (DKI Jakarta:
 70 e-Warong and 71 KUBE Jasa) into a SQLite store, and then serves exactly
 like 'pantau serve' with the ordinary spec examples/dinsos.yaml, only with
-the source switched to the generated SQLite file.
+the source switched to the generated SQLite file. The JSON API at /api/v1
+is open for reading without a token (serve's --api-open-read).
+
+While it serves, it closes every month from January of last year into the
+store's monthly history, printing its progress, so that the API's history,
+past months' progress and charts show more than a year from the first run.
 
 The data directory is reused on the next run; the data is regenerated when
 the day, --seed or --scale changes, or with --regenerate.
@@ -158,9 +164,36 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer rt.close()
 
-	printDemoBanner(stdout, "http://"+ln.Addr().String(), cfg.dataDir, info, sum, kpi.PeriodAt(now, spec.Location))
+	// The demo's API is open for reading: there is nothing secret in it.
+	handler, err := rt.api(st, true)
+	if err != nil {
+		return fail(err)
+	}
+	current := kpi.PeriodAt(now, spec.Location)
+	printDemoBanner(stdout, "http://"+ln.Addr().String(), cfg.dataDir, info, sum, current)
 	printRateOverrides(stdout, spec, targets)
-	if err := rt.serveOn(ctx, ln, nil); err != nil {
+
+	// Close every month of the data into history, so that history, past
+	// months' progress and charts have more than a year from the first
+	// run. It runs beside serving, which answers at once; months already
+	// closed are skipped, so later starts are quick.
+	backfillCtx, stopBackfill := context.WithCancel(ctx)
+	backfillDone := make(chan struct{})
+	go func() {
+		defer close(backfillDone)
+		from := kpi.NewPeriod(current.Year()-1, time.January, spec.Location)
+		fmt.Fprintf(stdout, "Closing %s..%s into monthly history...\n", from, current.Prev())
+		bar := newProgressLine(stdout)
+		written, err := history.Backfill(backfillCtx, rt.collector, st, spec.KPIIDs(), from, current.Prev(), now, bar.update)
+		bar.finish()
+		if err != nil {
+			log.Warn("closing the demo's months into history", "err", err)
+			return
+		}
+		fmt.Fprintf(stdout, "History: %s..%s closed, %d rows written\n", from, current.Prev(), written)
+	}()
+	defer func() { stopBackfill(); <-backfillDone }()
+	if err := rt.serveOn(ctx, ln, handler); err != nil {
 		return fail(err)
 	}
 	return exitOK
@@ -225,10 +258,17 @@ pantau demo is running on %[1]s (Ctrl-C stops it).
 Look at:
   %[1]s/            landing page with every KPI's state
   %[1]s/metrics     Prometheus metrics (the first refresh takes a few seconds)
+  %[1]s/api/v1/     the JSON API (docs/api.md), open for reading without a
+      token in the demo (--api-open-read); writes need an admin token:
+      pantau token create --store-dsn %[2]s/pantau.db --role admin --name me
 
 Try:
   curl -s %[1]s/metrics | grep 'pantau_kpi_target{kpi="ewarong_aktif",level="provinsi",region_code="31",'
       DKI Jakarta's e-Warong target: 70 for the year, phased for this month
+  curl -s '%[1]s/api/v1/ranking?kpi=sembako_salur&level=provinsi&limit=5'
+      the five provinces furthest behind in distributing Sembako this month
+  curl -s '%[1]s/api/v1/history?kpi=ewarong_aktif&region=31'
+      DKI Jakarta's e-Warong month by month since January last year
 
 Example PromQL, once Prometheus scrapes it (see prometheus.yml):
   pantau_kpi_status{kpi="sembako_salur",level="kabupaten_kota",window="month",status="behind"}

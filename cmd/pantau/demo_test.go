@@ -241,14 +241,15 @@ func TestDemo(t *testing.T) {
 		stopProcess(t, p)
 	})
 
-	t.Run("closes the previous month into the store's monthly history after its first refresh", func(t *testing.T) {
+	t.Run("closes every month since January of last year into the store's monthly history", func(t *testing.T) {
 		dir := t.TempDir()
 		now := noonToday()
 		prev := kpi.PeriodAt(now, jakarta).Prev()
+		from := kpi.NewPeriod(now.Year()-1, time.January, jakarta)
 		p := startDemo(t, bin, dir, "--at", now.Format(time.RFC3339))
-		closed := regexp.MustCompile(`msg="month closed into history" period=(\S+) rows=(\d+)`)
+		closed := regexp.MustCompile(`History: (\S+)\.\.(\S+) closed, (\d+) rows written`)
 		var m []string
-		waitFor(t, 30*time.Second, "the log to say the month was closed into history", func() bool {
+		waitFor(t, 5*time.Minute, "the demo to say the months were closed into history", func() bool {
 			select {
 			case <-p.done:
 				t.Fatalf("pantau exited: %v\n%s", p.state, p.log.String())
@@ -257,10 +258,13 @@ func TestDemo(t *testing.T) {
 			m = closed.FindStringSubmatch(p.log.String())
 			return m != nil
 		})
-		if m[1] != prev.String() {
-			t.Errorf("closed %s into history, want the previous month %s", m[1], prev)
+		if m[1] != from.String() || m[2] != prev.String() {
+			t.Errorf("closed %s..%s into history, want %s..%s", m[1], m[2], from, prev)
 		}
-		t.Logf("%s closed with %s rows", m[1], m[2])
+		if !strings.Contains(p.log.String(), from.String()+": ") {
+			t.Errorf("no progress line for %s:\n%s", from, p.log.String())
+		}
+		t.Logf("%s..%s closed with %s rows", m[1], m[2], m[3])
 		stopProcess(t, p)
 
 		ctx := context.Background()
@@ -269,16 +273,18 @@ func TestDemo(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		for _, id := range exampleKPIs {
-			has, err := st.HasHistory(ctx, id, prev.String(), "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !has {
-				t.Errorf("the store has no history of %s for %s", id, prev)
+		for p := from; !prev.Before(p); p = p.Next() {
+			for _, id := range exampleKPIs {
+				has, err := st.HasHistory(ctx, id, p.String(), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !has {
+					t.Errorf("the store has no history of %s for %s", id, p)
+				}
 			}
 		}
-		rows, err := st.History(ctx, store.HistoryFilter{KPI: "ewarong_aktif", Region: "31", Window: kpi.WindowYear})
+		rows, err := st.History(ctx, store.HistoryFilter{KPI: "ewarong_aktif", Region: "31", Window: kpi.WindowYear, From: prev.String(), To: prev.String()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,7 +36,7 @@ type command struct {
 
 // commands lists the subcommands in the order usage shows them.
 func commands() []*command {
-	return []*command{demoCommand, serveCommand, checkCommand, migrateCommand, targetsCommand, backfillCommand, rulesCommand, versionCommand}
+	return []*command{demoCommand, serveCommand, checkCommand, migrateCommand, targetsCommand, backfillCommand, rulesCommand, tokenCommand, versionCommand}
 }
 
 func lookup(name string) *command {

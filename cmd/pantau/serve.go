@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pantau-id/pantau/api"
 	"github.com/pantau-id/pantau/collector"
 	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/history"
@@ -36,6 +37,9 @@ Serve runs every KPI query of the spec at start and then every refresh
 interval, computes progress for every region at every level, and serves it:
 
 	/metrics   Prometheus exposition, rendered once per refresh
+	/api/v1/   the JSON API (docs/api.md): progress, ranking, history,
+	           slips, targets, export; needs a token (pantau token create)
+	           unless --api-open-read
 	/healthz   200 while the process runs
 	/readyz    200 once every KPI has refreshed successfully at least once;
 	           503 naming the KPIs that never have (a source unreachable
@@ -80,6 +84,7 @@ type serveConfig struct {
 	useStore                                    bool
 	at                                          atFlag
 	enableReload                                bool
+	apiOpenRead                                 bool
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
@@ -92,6 +97,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.StringVar(&serveCfg.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.BoolVar(&serveCfg.useStore, "store", false, "read targets from pantau's store and write closed months to its history (see --store-driver, --store-dsn)")
 	fs.BoolVar(&serveCfg.enableReload, "enable-reload", false, "serve POST /-/reload, which reloads the spec like SIGHUP (off by default: anyone who can reach the port could trigger it)")
+	fs.BoolVar(&serveCfg.apiOpenRead, "api-open-read", false, "let requests without a token read the JSON API at /api/v1 (writes still need an admin token)")
 	serveCfg.store.register(fs)
 	serveCfg.at.register(fs, "to replay a day or pin one in tests, never for a live deployment")
 	return serveCfg
@@ -156,7 +162,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	rt.reloader = newReloader(cfg.config, rt.collector.Registry())
 	rt.reloader.enabled = cfg.enableReload
-	if err := rt.serve(ctx, cfg.listen, nil); err != nil {
+	handler, err := rt.api(st, cfg.apiOpenRead)
+	if err != nil {
+		fmt.Fprintf(stderr, "pantau serve: %v\n", err)
+		return exitFailure
+	}
+	if !cfg.apiOpenRead && st == nil {
+		log.Warn("the JSON API needs tokens, and tokens live in the store: run with --store, or --api-open-read to let anyone read")
+	}
+	if err := rt.serve(ctx, cfg.listen, handler); err != nil {
 		fmt.Fprintf(stderr, "pantau serve: %v\n", err)
 		return exitFailure
 	}
@@ -180,6 +194,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 
 // app is a running collector with its open sources.
 type app struct {
+	regions   *kpi.Hierarchy
 	collector *collector.Collector
 	pool      sourcePool
 	log       *slog.Logger
@@ -206,7 +221,7 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 			return nil, fmt.Errorf("--region %s is not in the region master", region)
 		}
 	}
-	rt := &app{log: log}
+	rt := &app{regions: regions, log: log}
 	queriers, err := rt.pool.connect(ctx, spec)
 	if err != nil {
 		rt.close()
@@ -234,6 +249,20 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 		return nil, err
 	}
 	return rt, nil
+}
+
+// api builds the JSON API over the collector and the store (st may be nil)
+// and returns what mounts it on the mux.
+func (rt *app) api(st *store.Store, openRead bool) (func(*http.ServeMux), error) {
+	opts := api.Options{Snapshots: rt.collector, Regions: rt.regions, OpenRead: openRead, Logger: rt.log}
+	if st != nil {
+		opts.Store = st // a nil *store.Store must stay a nil interface
+	}
+	a, err := api.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	return func(mux *http.ServeMux) { mux.Handle(api.Prefix+"/", a.Handler()) }, nil
 }
 
 func buildVersion() string {

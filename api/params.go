@@ -1,0 +1,197 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pantau-id/pantau/collector"
+	"github.com/pantau-id/pantau/kpi"
+)
+
+// maxLimit caps every limit parameter.
+const maxLimit = 1000
+
+// selection is which rows of which KPIs a request asks for, already held
+// to the token's scope.
+type selection struct {
+	kpis   []collector.KPIState
+	scope  string
+	level  *kpi.Level
+	parent string          // rows strictly below this region; "" for any
+	region map[string]bool // only these regions; nil for any
+	window kpi.Window
+}
+
+func (s *selection) match(r kpi.Region) bool {
+	return kpi.Contains(s.scope, r.Code) &&
+		(s.level == nil || r.Level == *s.level) &&
+		(s.parent == "" || (r.Code != s.parent && kpi.Contains(s.parent, r.Code))) &&
+		(s.region == nil || s.region[r.Code])
+}
+
+// list splits a comma-separated parameter (Grafana's ${var:csv}).
+func (r *request) list(name string) []string {
+	v := r.Query(name)
+	if v == "" {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// kpis reads the kpi parameter: every KPI of the snapshot when absent.
+func (r *request) kpis() ([]collector.KPIState, error) {
+	ids := r.list("kpi")
+	if len(ids) == 0 {
+		return r.snap.KPIs, nil
+	}
+	out := make([]collector.KPIState, 0, len(ids))
+	for _, id := range ids {
+		st, ok := r.snap.KPI(id)
+		if !ok {
+			return nil, errorf(http.StatusNotFound, "unknown_kpi", "kpi %q is not in the spec; GET %s/kpis lists them (%s)", id, Prefix, strings.Join(r.a.spec().KPIIDs(), ", "))
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// oneKPI reads a kpi parameter that must name exactly one KPI.
+func (r *request) oneKPI() (collector.KPIState, error) {
+	ids := r.list("kpi")
+	if len(ids) != 1 {
+		return collector.KPIState{}, badParam("kpi", "name one KPI, like kpi=%s", r.a.spec().KPIIDs()[0])
+	}
+	ks, err := r.kpis()
+	if err != nil {
+		return collector.KPIState{}, err
+	}
+	return ks[0], nil
+}
+
+// region looks a code up in the snapshot's tree and checks it against the
+// token's scope.
+func (r *request) region(name, code string) (kpi.Region, error) {
+	if _, err := kpi.CodeLevel(code); err != nil {
+		return kpi.Region{}, badParam(name, "%v", err)
+	}
+	reg, ok := r.snap.Hierarchy.Lookup(code)
+	if !ok {
+		return kpi.Region{}, errorf(http.StatusNotFound, "unknown_region", "%s: region %s is not in the region master (or not collected by this pantau)", name, code)
+	}
+	if !kpi.Contains(r.scope(), code) {
+		return kpi.Region{}, forbidden("%s: region %s is outside the token's scope %s", name, code, r.scope())
+	}
+	return reg, nil
+}
+
+func (r *request) level() (*kpi.Level, error) {
+	v := r.Query("level")
+	if v == "" {
+		return nil, nil
+	}
+	l, err := kpi.ParseLevel(v)
+	if err != nil {
+		return nil, badParam("level", "%v", err)
+	}
+	if sl, _ := kpi.CodeLevel(r.scope()); l < sl {
+		return nil, forbidden("level %s is above the token's scope %s (a %s): it sees %s and below", l, r.scope(), sl, r.scope())
+	}
+	return &l, nil
+}
+
+func (r *request) window() (kpi.Window, error) {
+	switch v := r.Query("window"); v {
+	case "", "month":
+		return kpi.WindowMonth, nil
+	case "year":
+		return kpi.WindowYear, nil
+	default:
+		return "", badParam("window", "%q: use month or year", v)
+	}
+}
+
+// selection reads kpi, level, parent, region and window, whichever the
+// route takes.
+func (r *request) selection() (*selection, error) {
+	s := &selection{scope: r.scope()}
+	var err error
+	if s.kpis, err = r.kpis(); err != nil {
+		return nil, err
+	}
+	if s.level, err = r.level(); err != nil {
+		return nil, err
+	}
+	if p := r.Query("parent"); p != "" {
+		if _, err := r.region("parent", p); err != nil {
+			return nil, err
+		}
+		s.parent = p
+	}
+	if codes := r.list("region"); codes != nil {
+		s.region = map[string]bool{}
+		for _, c := range codes {
+			if _, err := r.region("region", c); err != nil {
+				return nil, err
+			}
+			s.region[c] = true
+		}
+	}
+	if s.window, err = r.window(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// period reads the period parameter; the zero Period means each KPI's
+// current one.
+func (r *request) period() (kpi.Period, error) {
+	v := r.Query("period")
+	if v == "" {
+		return kpi.Period{}, nil
+	}
+	p, err := kpi.ParsePeriod(v, r.a.loc())
+	if err != nil {
+		return kpi.Period{}, badParam("period", "%v", err)
+	}
+	return p, nil
+}
+
+// month reads a from/to parameter: a month (2026-03), an RFC 3339 time or
+// epoch milliseconds (Grafana's ${__timeFrom}), turned into its month.
+func (r *request) month(name string) (kpi.Period, error) {
+	v := r.Query(name)
+	if v == "" {
+		return kpi.Period{}, nil
+	}
+	if p, err := kpi.ParsePeriod(v, r.a.loc()); err == nil {
+		return p, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return kpi.PeriodAt(t, r.a.loc()), nil
+	}
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil && len(v) >= 10 {
+		return kpi.PeriodAt(time.UnixMilli(ms), r.a.loc()), nil
+	}
+	return kpi.Period{}, badParam(name, "%q: write a month like 2026-03, an RFC 3339 time, or epoch milliseconds", v)
+}
+
+// limit reads the limit parameter, def when absent.
+func (r *request) limit(def int) (int, error) {
+	v := r.Query("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, badParam("limit", "%q: a whole number from 1 to %d", v, maxLimit)
+	}
+	return n, nil
+}
