@@ -209,13 +209,13 @@ func startServe(t *testing.T, args ...string) *served {
 		return code
 	}
 	t.Cleanup(func() { s.stop() })
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(startTimeout)
 	for s.url == "" {
 		select {
 		case code := <-done:
 			t.Fatalf("pantau serve exited %d before serving\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 		case <-deadline:
-			t.Fatalf("pantau serve did not log its address within 10s\nstderr:\n%s", stderr.String())
+			t.Fatalf("pantau serve did not log its address within %v\nstderr:\n%s", startTimeout, stderr.String())
 		case <-time.After(10 * time.Millisecond):
 			if m := servingAddr.FindStringSubmatch(stderr.String()); m != nil {
 				s.url = m[1]
@@ -225,7 +225,12 @@ func startServe(t *testing.T, args ...string) *served {
 	return s
 }
 
-var httpClient = &http.Client{Timeout: 10 * time.Second}
+// startTimeout and httpClient's timeout only bound a hung process: they are
+// generous because the demo generates its data before it serves, which takes
+// minutes under -race on a loaded 2-core machine. Nothing here times pantau.
+const startTimeout = 3 * time.Minute
+
+var httpClient = &http.Client{Timeout: time.Minute}
 
 // get fetches url and returns the status code and body.
 func get(t *testing.T, url string) (int, string) {
@@ -631,13 +636,13 @@ func startBinary(t *testing.T, bin string, env []string, args ...string) *proces
 		p.cmd.Process.Kill()
 		<-p.done
 	})
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(startTimeout)
 	for {
 		select {
 		case <-p.done:
 			t.Fatalf("pantau exited before serving: %v\n%s", p.state, p.log.String())
 		case <-deadline:
-			t.Fatalf("pantau did not log its address within 10s:\n%s", p.log.String())
+			t.Fatalf("pantau did not log its address within %v:\n%s", startTimeout, p.log.String())
 		case <-time.After(10 * time.Millisecond):
 			if m := servingAddr.FindStringSubmatch(p.log.String()); m != nil {
 				p.url = m[1]
