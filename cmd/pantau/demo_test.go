@@ -306,10 +306,10 @@ func TestDemo(t *testing.T) {
 		}
 		promBin := sourcetest.Program(t, "prometheus", promHow)
 		start := time.Now()
-		// The demo's national exposition is ~520,000 series (~75 MB): the
-		// first scrape, creating every series, takes Prometheus ~6s on
-		// two cores; later ones about 1s.
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		// The bound is generous for a loaded machine under -race: the demo
+		// generates its data first, then Prometheus ingests the national
+		// exposition (docs/benchmarks.md has the measured figures).
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		p := startDemo(t, bin, t.TempDir())
 		t.Cleanup(func() {
