@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"slices"
 	"time"
 
 	"github.com/pantau-id/pantau/config"
@@ -97,9 +98,17 @@ func (x *exposure) keep(id, family string) func(*kpi.Progress) bool {
 	if x == nil {
 		return func(*kpi.Progress) bool { return true }
 	}
+	inScope := func(p *kpi.Progress) bool { return kpi.Contains(x.scope, p.Region) }
 	e, ok := x.kpis[id]
+	switch {
+	case !ok || !slices.Contains(config.Families, family):
+		return inScope
+	case !slices.Contains(e.Families, family):
+		return func(*kpi.Progress) bool { return false }
+	}
+	// config.Exposure.Exposes with the family settled once, not per row.
 	return func(p *kpi.Progress) bool {
-		return kpi.Contains(x.scope, p.Region) && (!ok || e.Exposes(p.Level, p.Window, family))
+		return inScope(p) && slices.Contains(e.Levels, p.Level) && slices.Contains(e.Windows, p.Window)
 	}
 }
 
