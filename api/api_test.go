@@ -112,13 +112,17 @@ func TestProgress(t *testing.T) {
 					}
 					for _, window := range []string{"month", "year"} {
 						rs := rows(t, f.do(t, "GET", "/api/v1/progress?"+query("kpi", id, "period", "2026-09", "window", window), "admin", nil))
+						byRegion := map[string]map[string]any{}
+						for _, r := range rs {
+							byRegion[r["region_code"].(string)] = r
+						}
 						n := 0
 						for _, p := range st.Progress {
 							if string(p.Window) != window {
 								continue
 							}
 							n++
-							got := find(rs, "region_code", p.Region)
+							got := byRegion[p.Region]
 							if got == nil {
 								t.Fatalf("%s %s %s: no row from history", id, p.Region, window)
 							}
