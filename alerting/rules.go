@@ -148,17 +148,10 @@ func (g *generator) levels(k config.KPI, family string) string {
 	return strings.Join(names, "|")
 }
 
-// exposer is config.KPI's exposure check, where the spec has exposure
-// settings; without them every series is exposed.
-type exposer interface {
-	Exposes(level kpi.Level, window kpi.Window, family string) bool
-}
-
+// exposed reports whether Prometheus gets the KPI's family at level in
+// the month window, which is what every alert looks at.
 func exposed(k config.KPI, level kpi.Level, family string) bool {
-	if e, ok := any(k).(exposer); ok {
-		return e.Exposes(level, kpi.WindowMonth, family)
-	}
-	return true
+	return k.Exposes(level, kpi.WindowMonth, family)
 }
 
 func (g *generator) refreshes(n int) string { return promDuration(time.Duration(n) * g.refresh) }

@@ -221,3 +221,61 @@ func TestPromDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestRulesFollowTheExposure(t *testing.T) {
+	for _, tc := range []struct {
+		name, settings string
+		pace           string // the level regex of the pace alerts; "" for none
+		problem        string // part of the error; "" for none
+	}{
+		{"default alert levels shrink to the levels exposed", "exposure: {levels: [nasional, provinsi]}", `level=~"nasional|provinsi"`, ""},
+		{"a level alerts: levels names but the exposure leaves out is an error",
+			"exposure: {levels: [nasional, provinsi]}\nalerts: {levels: [provinsi, kabupaten_kota]}", "",
+			"alerts: levels has kabupaten_kota, but KPI k does not send pantau_kpi_pace_ratio at kabupaten_kota to Prometheus"},
+		{"a family an alert needs that is not exposed is an error when its level is asked for",
+			"exposure: {families: [actual, status]}\nalerts: {levels: [provinsi]}", "", "does not send pantau_kpi_pace_ratio at provinsi"},
+		{"without the month window there are no pace alerts", "exposure: {windows: [year]}", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := parseSpec(t, specHead+tc.settings+"\nkpis:"+kpiYAML("k", "count", "kecamatan"))
+			f, err := Generate(spec)
+			if tc.problem != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.problem) {
+					t.Fatalf("error %v, want one containing %q", err, tc.problem)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pace []Rule
+			for _, r := range f.Alerts() {
+				if r.Alert == AlertBehind {
+					pace = append(pace, r)
+				}
+			}
+			switch {
+			case tc.pace == "" && len(pace) != 0:
+				t.Errorf("pace alerts %v, want none", pace[0].Expr)
+			case tc.pace != "" && (len(pace) != 1 || !strings.Contains(pace[0].Expr, tc.pace)):
+				t.Errorf("pace alerts %v, want one on %s", pace, tc.pace)
+			}
+		})
+	}
+}
+
+func TestRateRecordingRulesNeedNumeratorAndDenominatorExposed(t *testing.T) {
+	for settings, want := range map[string]bool{
+		"": true,
+		"exposure: {families: [actual, pace_ratio, status]}": false,
+	} {
+		f := generate(t, parseSpec(t, specHead+settings+"\nkpis:"+kpiYAML("share", "rate", "kecamatan")))
+		got := false
+		for _, r := range f.Groups[0].Rules {
+			got = got || r.Record == RecordNumeratorByProvince
+		}
+		if got != want {
+			t.Errorf("with %q: numerator recording rule %v, want %v", settings, got, want)
+		}
+	}
+}
