@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,16 +92,7 @@ func (h *hostile) do(t *testing.T, method, url, body string) *http.Response {
 // audit trail.
 func (h *hostile) stored(t *testing.T) ([]kpi.Target, []store.AuditEntry) {
 	t.Helper()
-	s := h.store.open(t)
-	ts, err := s.ListTargets(context.Background(), store.TargetFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	audit, err := s.Audit(context.Background(), store.AuditFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ts, audit
+	return storeContents(t, h.store.open(t))
 }
 
 // stillServing fails t unless pantau answers a scrape and an API read, and
