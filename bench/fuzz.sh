@@ -18,9 +18,10 @@
 #   FUZZ      extended regexp selecting targets by name, default all
 #   PARALLEL  fuzzing processes per target (-parallel), default 1: the
 #             machines are shared; more only with cores to spare
-#   MINIMIZE  -fuzzminimizetime, default 10s: minimizing an interesting
-#             input of a slow target (an import, an API request) would
-#             otherwise take much of the budget
+#   MINIMIZE  -fuzzminimizetime, default 100x (execs): minimizing each new
+#             interesting input for the default 60 s would take all of a
+#             slow target's budget (an import, a workbook, a source query),
+#             and go test does not count those execs
 #   SAVE      corpus entries to copy per target (default 0)
 #   OUT       directory for the logs (default: a new temporary one)
 #   PANTAU_TEST_POSTGRES, PANTAU_TEST_MYSQL: as for go test (the targets
@@ -30,11 +31,11 @@ cd "$(dirname "$0")/.."
 
 FUZZTIME=${FUZZTIME:-60s}
 PARALLEL=${PARALLEL:-1}
-MINIMIZE=${MINIMIZE:-10s}
+MINIMIZE=${MINIMIZE:-100x}
 SAVE=${SAVE:-0}
 OUT=${OUT:-$(mktemp -d -t pantau-fuzz.XXXXXX)}
 mkdir -p "$OUT"
-cache=$(go env GOCACHE)/fuzz/$(go list -m)
+cache=$(go env GOCACHE)/fuzz
 
 echo "# pantau fuzz run $(date -u +%Y-%m-%dT%H:%M:%SZ), $(go version | cut -d' ' -f3), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# -fuzztime $FUZZTIME -parallel $PARALLEL -fuzzminimizetime $MINIMIZE; logs in $OUT"
@@ -60,12 +61,13 @@ while IFS=: read -r file name; do
   interesting=$(sed -nE 's/.*new interesting: ([0-9]+).*/\1/p' <<<"$last")
   total=$(sed -nE 's/.*\(total: ([0-9]+)\).*/\1/p' <<<"$last")
   printf '%-14s %-18s %9ss %12s %12s %8s  %s\n' "${pkg#./}" "$name" "$took" "${execs:-?}" "${interesting:-?}" "${total:-?}" "$result"
-  if [ "$SAVE" -gt 0 ] && [ -d "$cache/$name" ]; then
+  found=$cache/$(go list "$pkg")/$name
+  if [ "$SAVE" -gt 0 ] && [ -d "$found" ]; then
     dest=$pkg/testdata/fuzz/$name
     mkdir -p "$dest"
     # The smallest entries: they tend to be the distinct shapes, not bulk.
-    ls -S -r "$cache/$name" | head -n "$SAVE" | while read -r entry; do
-      cp -n "$cache/$name/$entry" "$dest/$entry"
+    ls -S -r "$found" | head -n "$SAVE" | while read -r entry; do
+      cp -n "$found/$entry" "$dest/$entry"
     done
   fi
 done < <(grep -rHo --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]+' . | sed -E 's|^\./||; s|:func |:|' | sort)

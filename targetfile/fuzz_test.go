@@ -1,6 +1,7 @@
 package targetfile
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"math"
@@ -222,5 +223,42 @@ func checkTarget(t *testing.T, tg kpi.Target, spec *config.Spec, regions *kpi.Hi
 		if err := tg.Validate(); err != nil {
 			t.Fatalf("count KPI %s target %+v: %v", k.ID, tg, err)
 		}
+	}
+}
+
+func TestAWorkbookUnzippingBeyondTheLimitIsRefused(t *testing.T) {
+	// A workbook with one more part claiming MaxUnzipped bytes, as a zip
+	// bomb does: the sizes in the zip's directory are checked before
+	// anything is unzipped.
+	good, err := os.ReadFile("testdata/good_id.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		if err := zw.Copy(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "xl/media/bom.bin", Method: zip.Store, CompressedSize64: 1, UncompressedSize64: MaxUnzipped})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte{0})
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Read(bytes.NewReader(buf.Bytes()), XLSX)
+	var p Problem
+	if !errors.As(err, &p) || !strings.Contains(p.Message, "cannot open the workbook") || !strings.Contains(p.Message, "limit") {
+		t.Fatalf("Read: %v, want a Problem naming the size limit", err)
+	}
+	if _, err := Read(bytes.NewReader(good), XLSX); err != nil {
+		t.Fatalf("the workbook without the extra part: %v", err)
 	}
 }

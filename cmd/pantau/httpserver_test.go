@@ -244,8 +244,8 @@ func TestServeDropsSlowClientsAndServesTheOthers(t *testing.T) {
 			t.Fatalf("no answer to a body cut off: %v", err)
 		}
 		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `"code":"bad_body"`) {
-			t.Errorf("a body cut off: %d %s, want 400 bad_body", res.StatusCode, b)
+		if res.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(b), `"code":"timeout"`) {
+			t.Errorf("a body cut off: %d %s, want 408 timeout", res.StatusCode, b)
 		}
 		if held > testLimits.read+5*time.Second {
 			t.Errorf("the slow body held the request %s; the read timeout is %s", held, testLimits.read)
