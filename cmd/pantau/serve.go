@@ -64,7 +64,10 @@ once a month has closed, writes its final values to monthly history.
 
 With --once it runs a single refresh, prints a summary and exits: 0 when
 every KPI refreshed, 1 when any failed. Useful from cron and for checking a
-new spec against the real databases.
+new spec against the real databases: per KPI the rows its month query
+returned, the regions at its level without data and the rows rejected by
+reason, then what to check (a query returning a region more than once, as
+one without GROUP BY does; regions without data; a KPI without any target).
 
 SIGINT or SIGTERM stops serving gracefully: the refresh in flight is
 cancelled and connections are closed.
