@@ -327,7 +327,7 @@ func TestBulkAnswersGetALongerWriteBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
 	for _, tt := range []struct {
 		path     string
 		answered bool
@@ -337,14 +337,17 @@ func TestBulkAnswersGetALongerWriteBudget(t *testing.T) {
 		{"/api/v1/progress", false},
 		{"/", false},
 	} {
-		res, err := httpClient.Get("http://" + ln.Addr().String() + tt.path)
-		var body []byte
-		if err == nil {
-			body, err = io.ReadAll(res.Body)
-			res.Body.Close()
-		}
-		if answered := err == nil && string(body) == "ok\n"; answered != tt.answered {
-			t.Errorf("%s: answered %v (%v), want %v", tt.path, answered, err, tt.answered)
-		}
+		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
+			res, err := httpClient.Get("http://" + ln.Addr().String() + tt.path)
+			var body []byte
+			if err == nil {
+				body, err = io.ReadAll(res.Body)
+				res.Body.Close()
+			}
+			if answered := err == nil && string(body) == "ok\n"; answered != tt.answered {
+				t.Errorf("%s: answered %v (%v), want %v", tt.path, answered, err, tt.answered)
+			}
+		})
 	}
 }
