@@ -427,6 +427,8 @@ func TestErrors(t *testing.T) {
 		{"an unknown order is a 400", "GET", "/api/v1/ranking?kpi=kube_jasa&order=top", "", 400, "bad_parameter", "worst or best"},
 		{"an unknown export format is a 400", "GET", "/api/v1/export?format=pdf", "", 400, "bad_parameter", "csv or xlsx"},
 		{"an unknown path is a 404", "GET", "/api/v1/progres", "", 404, "not_found", "openapi.json"},
+		{"a trailing slash is a 404, not a redirect", "GET", "/api/v1/kpis/", "", 404, "not_found", "openapi.json"},
+		{"a target path without its year is a 404, not a redirect", "PUT", "/api/v1/targets/kube_jasa/32.16.06/", `{"target": 1}`, 404, "not_found", "openapi.json"},
 		{"a wrong method is a 405", "DELETE", "/api/v1/progress", "", 405, "method_not_allowed", "DELETE"},
 		{"a malformed Authorization header is a 401", "GET", "/api/v1/kpis", "", 401, "unauthorized", "Bearer"},
 		{"a target a count KPI cannot have is a 400 from the import's validation", "PUT", "/api/v1/targets/kube_jasa/32.16.06/2026", `{"rate": 0.9}`, 400, "invalid_target", "count KPI"},
