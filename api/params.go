@@ -182,9 +182,9 @@ func (r *request) month(name string) (kpi.Period, error) {
 	} else {
 		return kpi.Period{}, badParam(name, "%q: write a month like 2026-03, an RFC 3339 time, or epoch milliseconds", v)
 	}
-	// The months between from and to are walked one by one, and answered
-	// as RFC 3339 times: epoch milliseconds can name a month millions of
-	// years away, which would cost minutes and cannot be encoded.
+	// The months from from on are walked one by one and answered as RFC
+	// 3339 times: epoch milliseconds can name a month a million years
+	// away, millions of steps that end in a time JSON cannot hold.
 	if p.Year() < minYear || p.Year() > maxYear {
 		return kpi.Period{}, badParam(name, "%q is in the year %d; pantau's months are %d to %d", v, p.Year(), minYear, maxYear)
 	}

@@ -67,7 +67,7 @@ while IFS=: read -r file name; do
     mkdir -p "$dest"
     # The smallest entries: they tend to be the distinct shapes, not bulk.
     ls -S -r "$found" | head -n "$SAVE" | while read -r entry; do
-      cp -n "$found/$entry" "$dest/$entry"
+      [ -e "$dest/$entry" ] || cp "$found/$entry" "$dest/$entry"
     done
   fi
 done < <(grep -rHo --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]+' . | sed -E 's|^\./||; s|:func |:|' | sort)
