@@ -9,9 +9,8 @@
 #   bench/fuzz.sh                      # every target, 60 s each
 #   FUZZTIME=5m bench/fuzz.sh          # longer
 #   FUZZ='FuzzReadCSV|FuzzQuery' bench/fuzz.sh
-#   SAVE=10 bench/fuzz.sh              # also copy up to 10 of the smallest
-#                                      # new inputs of each target from the
-#                                      # fuzz cache into testdata/fuzz
+#   SAVE=12 bench/fuzz.sh              # also copy 12 inputs of each target
+#                                      # from the fuzz cache into testdata/fuzz
 #
 # Environment:
 #   FUZZTIME  -fuzztime per target (a duration, or Nx for N execs), default 60s
@@ -24,8 +23,6 @@
 #             and go test does not count those execs
 #   SAVE      corpus entries to copy per target (default 0)
 #   OUT       directory for the logs (default: a new temporary one)
-#   PANTAU_TEST_POSTGRES, PANTAU_TEST_MYSQL: as for go test (the targets
-#             themselves use SQLite only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,10 +62,13 @@ while IFS=: read -r file name; do
   if [ "$SAVE" -gt 0 ] && [ -d "$found" ]; then
     dest=$pkg/testdata/fuzz/$name
     mkdir -p "$dest"
-    # The smallest entries: they tend to be the distinct shapes, not bulk.
-    ls -S -r "$found" | head -n "$SAVE" | while read -r entry; do
-      [ -e "$dest/$entry" ] || cp "$found/$entry" "$dest/$entry"
-    done
+    # Entries spread over the sizes up to 8 KB: the smallest alone are
+    # trivial, the biggest bulk.
+    find "$found" -type f -size -8k -printf '%s %f\n' | sort -n | cut -d' ' -f2 |
+      awk -v n="$SAVE" '{ e[NR] = $0 } END { for (i = 1; i <= n && i <= NR; i++) print e[int((i - 0.5) * NR / n) + 1] }' |
+      sort -u | while read -r entry; do
+        [ -e "$dest/$entry" ] || cp "$found/$entry" "$dest/$entry"
+      done
   fi
 done < <(grep -rHo --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]+' . | sed -E 's|^\./||; s|:func |:|' | sort)
 exit $status
