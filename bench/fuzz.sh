@@ -58,8 +58,7 @@ while IFS=: read -r file name; do
   interesting=$(sed -nE 's/.*new interesting: ([0-9]+).*/\1/p' <<<"$last")
   total=$(sed -nE 's/.*\(total: ([0-9]+)\).*/\1/p' <<<"$last")
   printf '%-14s %-18s %9ss %12s %12s %8s  %s\n' "${pkg#./}" "$name" "$took" "${execs:-?}" "${interesting:-?}" "${total:-?}" "$result"
-  found=$cache/$(go list "$pkg")/$name
-  if [ "$SAVE" -gt 0 ] && [ -d "$found" ]; then
+  if [ "$SAVE" -gt 0 ] && found=$cache/$(go list "$pkg")/$name && [ -d "$found" ]; then
     dest=$pkg/testdata/fuzz/$name
     mkdir -p "$dest"
     # Entries spread over the sizes up to 8 KB: the smallest alone are
