@@ -252,6 +252,31 @@ func TestServeDropsSlowClientsAndServesTheOthers(t *testing.T) {
 		}
 	})
 
+	t.Run("a client that stops reading a big answer is cut off after the write timeout", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		// Every region's progress, uncompressed: megabytes, more than the
+		// sockets' buffers hold.
+		fmt.Fprintf(conn, "GET /api/v1/progress HTTP/1.1\r\nHost: pantau\r\nAuthorization: Bearer %s\r\n\r\n", h.token)
+		time.Sleep(testLimits.write / 2)
+		h.stillServing(t)
+		time.Sleep(testLimits.write/2 + 2*time.Second)
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("no answer: %v", err)
+		}
+		n, err := io.Copy(io.Discard, res.Body)
+		if err == nil || n >= res.ContentLength {
+			t.Errorf("read %d of %d bytes (%v): the answer was not cut off", n, res.ContentLength, err)
+		} else {
+			t.Logf("cut off after %d of %d bytes: %v", n, res.ContentLength, err)
+		}
+	})
+
 	h.stillServing(t)
 	if ts, a := h.stored(t); !reflect.DeepEqual(ts, targets) || len(a) != len(audit) {
 		t.Errorf("the store changed: targets %v → %v, audit %d → %d entries", targets, ts, len(audit), len(a))
