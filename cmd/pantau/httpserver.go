@@ -18,8 +18,8 @@ type httpLimits struct {
 	// are at most 64 KiB.
 	read time.Duration
 	// write bounds a request from its headers to the end of its answer, for
-	// the JSON API and the small pages: they are written from memory in
-	// milliseconds, so this only cuts off a client that stops reading.
+	// the JSON API and the pages: answers are encoded in memory first, so
+	// this cuts off a client that stops reading.
 	write time.Duration
 	// bulkWrite replaces write for the big answers: a national /metrics
 	// without gzip is 83 MB (4 MB gzipped), and an export of every region's
