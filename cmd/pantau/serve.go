@@ -19,6 +19,7 @@ import (
 	"github.com/pantau-id/pantau/collector"
 	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/history"
+	"github.com/pantau-id/pantau/httpserve"
 	"github.com/pantau-id/pantau/kpi"
 	"github.com/pantau-id/pantau/store"
 	"github.com/pantau-id/pantau/wilayah"
@@ -66,6 +67,14 @@ With --once it runs a single refresh, prints a summary and exits: 0 when
 every KPI refreshed, 1 when any failed. Useful from cron and for checking a
 new spec against the real databases.
 
+--web.config.file FILE takes Prometheus' web configuration (the format of
+exporter-toolkit): TLS with tls_server_config, basic auth with
+basic_auth_users (bcrypt hashes: htpasswd -nBC 10 "" | tr -d ':'). Basic
+auth then guards /metrics, /readyz and the pages; a request to /api/v1
+with a bearer token is authorized by the token instead. Every answer
+carries security headers (nosniff, no framing, a strict
+Content-Security-Policy).
+
 SIGINT or SIGTERM stops serving gracefully: the refresh in flight is
 cancelled and connections are closed.
 
@@ -79,6 +88,7 @@ Example:
 
 type serveConfig struct {
 	config, listen, region, logFormat, logLevel string
+	webConfig                                   string
 	once                                        bool
 	store                                       storeFlags
 	useStore                                    bool
@@ -91,6 +101,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	serveCfg := &serveConfig{}
 	fs.StringVar(&serveCfg.config, "config", "", "KPI spec `file` (required)")
 	fs.StringVar(&serveCfg.listen, "listen", defaultListen, "`address` to serve HTTP on")
+	webConfigFlag(fs, &serveCfg.webConfig)
 	fs.StringVar(&serveCfg.region, "region", "", "collect only this region `code` and below (like 32 for Jawa Barat), to shard a national deployment per province")
 	fs.BoolVar(&serveCfg.once, "once", false, "run one refresh, print a summary and exit")
 	fs.StringVar(&serveCfg.logFormat, "log-format", "text", "log `format`: text or json")
@@ -126,6 +137,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "%v\npantau serve: fix the spec above (pantau check %s lists every problem)\n", err, cfg.config)
 		return exitFailure
 	}
+	webCfg, err := httpserve.Load(cfg.webConfig, api.Prefix+"/")
+	if err != nil {
+		fmt.Fprintf(stderr, "pantau serve: --web.config.file: %v\n", err)
+		return exitFailure
+	}
 	var st *store.Store
 	if cfg.useStore {
 		// Serving migrates at start-up, as 'pantau migrate' would; a store
@@ -148,6 +164,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailure
 	}
 	defer rt.close()
+	rt.web = webCfg
 	hint := storeHint(spec, cfg.config)
 	if cfg.once {
 		snap := rt.collector.Refresh(ctx)
@@ -177,6 +194,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
+// webConfigFlag registers --web.config.file, named as in Prometheus and
+// its exporters.
+func webConfigFlag(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "web.config.file", "", "Prometheus-style web configuration `file`: TLS (tls_server_config) and basic auth (basic_auth_users) for the listener")
+}
+
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -200,6 +223,8 @@ type app struct {
 	log       *slog.Logger
 	// reloader is nil when there is no spec file to reload (the demo).
 	reloader *reloader
+	// web is the listener's TLS and basic auth; nil is plain HTTP.
+	web *httpserve.Web
 }
 
 // startRuntime opens the spec's sources and wires a collector. With a store
@@ -310,9 +335,10 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 		rt.collector.Run(loopCtx)
 	}()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- rt.web.Serve(srv, ln) }()
 	spec := rt.collector.Spec()
-	rt.log.Info("pantau serving", "address", "http://"+ln.Addr().String(), "kpis", len(spec.KPIs), "refresh", spec.Refresh)
+	rt.log.Info("pantau serving", "address", rt.web.Scheme()+"://"+ln.Addr().String(), "listener", rt.web.Describe(),
+		"kpis", len(spec.KPIs), "refresh", spec.Refresh)
 
 	var err error
 	select {
