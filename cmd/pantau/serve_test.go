@@ -162,7 +162,7 @@ func (s *syncBuffer) String() string {
 }
 
 // servingAddr matches the log line serve writes once it listens.
-var servingAddr = regexp.MustCompile(`msg="pantau serving" address=(http://[^ ]+)`)
+var servingAddr = regexp.MustCompile(`msg="pantau serving" address=(https?://[^ ]+)`)
 
 // waitFor polls cond every 20ms until it returns true or the deadline
 // passes, then fails the test with what.
