@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/pantau-id/pantau/sqlcheck"
@@ -79,6 +80,14 @@ func sideEffects(driver, dir string) []sideEffect {
 	}
 }
 
+// stateSetup is penyaluran and, on PostgreSQL, the sequence dbState reads.
+func stateSetup(driver string) []string {
+	if driver == DriverPostgres {
+		return append(penyaluran[:len(penyaluran):len(penyaluran)], "CREATE SEQUENCE urutan")
+	}
+	return penyaluran
+}
+
 // dbState is what the cases must not change, read over a connection of
 // the test's own: the table's rows (count, sum and a digest of them), the
 // tables, and per driver a sequence, large objects or the file header.
@@ -119,11 +128,7 @@ func TestSideEffectsFailSafely(t *testing.T) {
 	for _, driver := range allDrivers {
 		t.Run(driver, func(t *testing.T) {
 			t.Parallel()
-			setup := penyaluran
-			if driver == DriverPostgres {
-				setup = append(setup[:len(setup):len(setup)], "CREATE SEQUENCE urutan")
-			}
-			s, dsn := testSource(t, driver, Config{}, setup...)
+			s, dsn := testSource(t, driver, Config{}, stateSetup(driver)...)
 			before := dbState(t, driver, dsn)
 			dir := t.TempDir()
 			if err := os.Chmod(dir, 0o777); err != nil { // the database server may write here, if anything lets it
@@ -168,6 +173,48 @@ func TestSideEffectsFailSafely(t *testing.T) {
 						t.Logf("ran, and undone: %s", c.undone)
 					}
 				})
+			}
+		})
+	}
+}
+
+// TestAHostileValueIsBoundAsData shows that a parameter's value never
+// becomes SQL: pantau's values are dates it formats itself, but the path
+// they take (sqlcheck.Prepare's placeholders, bound by the driver) would
+// keep any string a string.
+func TestAHostileValueIsBoundAsData(t *testing.T) {
+	t.Parallel()
+	for _, driver := range allDrivers {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			s, dsn := testSource(t, driver, Config{}, stateSetup(driver)...)
+			before := dbState(t, driver, dsn)
+			const query = "SELECT count(*) AS n FROM penyaluran WHERE kode = :period_start"
+			p, err := sqlcheck.Prepare(driver, query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const hostile = "x' OR '1'='1"
+			res, err := s.run(context.Background(), p.SQL, []any{hostile})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := asFloat(res).Rows[0][0]; n != 0.0 {
+				t.Errorf("bound, %q matched %v rows, want 0", hostile, n)
+			}
+			// The same value pasted into the text matches every row: the
+			// test would see an interpolation.
+			pasted := strings.Replace(query, ":period_start", "'"+hostile+"'", 1)
+			if res := mustQuery(t, s, pasted); asFloat(res).Rows[0][0] != 9.0 {
+				t.Errorf("pasted, %q matched %v rows, want all 9", hostile, res.Rows[0][0])
+			}
+			for _, h := range []string{"x'; DELETE FROM penyaluran; --", `x\'; DELETE FROM penyaluran; --`, "x\"); DROP TABLE penyaluran; --"} {
+				if _, err := s.run(context.Background(), p.SQL, []any{h}); err != nil {
+					t.Errorf("%q: %v", h, err)
+				}
+			}
+			if after := dbState(t, driver, dsn); !reflect.DeepEqual(after, before) {
+				t.Errorf("the database changed:\nbefore %q\nafter  %q", before, after)
 			}
 		})
 	}
