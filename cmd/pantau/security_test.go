@@ -217,3 +217,53 @@ func TestTokensAreNeverLogged(t *testing.T) {
 		t.Logf("log:\n%s", log)
 	}
 }
+
+func TestEveryAnswerCarriesSecurityHeaders(t *testing.T) {
+	s, tokens := securedServe(t)
+	waitFor(t, time.Minute, "the first refresh", func() bool {
+		code, _ := get(t, s.url+"/readyz")
+		return code == http.StatusOK
+	})
+	for _, tt := range []struct {
+		path   string
+		token  bool
+		status int
+	}{
+		{"/", false, http.StatusOK},
+		{"/metrics", false, http.StatusOK},
+		{"/healthz", false, http.StatusOK},
+		{"/readyz", false, http.StatusOK},
+		{"/tidak-ada", false, http.StatusNotFound},
+		{"/api/v1/openapi.json", false, http.StatusOK},
+		{"/api/v1/kpis", false, http.StatusUnauthorized},
+		{"/api/v1/kpis", true, http.StatusOK},
+		{"/api/v1/progress?kpi=kube_jasa&region=32", true, http.StatusOK},
+		{"/api/v1/export?format=csv&kpi=kube_jasa", true, http.StatusOK},
+		{"/api/v1/geo/provinces", true, http.StatusOK},
+		{"/api/v1/tidak-ada", true, http.StatusNotFound},
+	} {
+		req, err := http.NewRequest("GET", s.url+tt.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.token {
+			req.Header.Set("Authorization", "Bearer "+tokens[store.RoleViewer])
+		}
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.path, resp.StatusCode, tt.status)
+		}
+		h := resp.Header
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("X-Frame-Options") != "DENY" ||
+			h.Get("Referrer-Policy") != "no-referrer" || !strings.Contains(h.Get("Content-Security-Policy"), "script-src 'none'") {
+			t.Errorf("%s (%d): security headers missing: %v", tt.path, resp.StatusCode, h)
+		}
+		if cc := h.Get("Cache-Control"); tt.token && !strings.Contains(cc, "private") && !strings.Contains(cc, "no-store") {
+			t.Errorf("%s with a token: Cache-Control %q, want private", tt.path, cc)
+		}
+	}
+}
