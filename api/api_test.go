@@ -348,6 +348,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			})
 
 			t.Run("every sample as every token", func(t *testing.T) {
+				defer func() { t.Logf("%d samples × %d tokens", len(samples), len(scopes)) }()
 				for _, s := range samples {
 					path, _, _ := strings.Cut(s.url, "?")
 					rt, ok := routeOf(s.method, path)
@@ -384,6 +385,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			})
 
 			t.Run("every other method on every path is a 405 with the error JSON", func(t *testing.T) {
+				n := 0
+				defer func() { t.Logf("%d requests with a method the path does not take, each a 405", n) }()
 				for _, s := range samples {
 					path, _, _ := strings.Cut(s.url, "?")
 					for _, m := range methods {
@@ -391,6 +394,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 							continue
 						}
 						for _, tok := range []string{"", "admin"} {
+							n++
 							rec := f.do(t, m, path, tok, strings.NewReader(s.body))
 							if rec.Code != http.StatusMethodNotAllowed {
 								t.Errorf("%s %s as %q: status %d, want 405", m, path, tok, rec.Code)

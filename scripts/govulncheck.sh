@@ -17,6 +17,10 @@ cd "$(dirname "$0")/.."
 
 VULN=${VULN:-v1.9.0}                                     # golang.org/x/vuln (govulncheck)
 VULNDB=${VULNDB:-v0.0.0-20261105234957-e22db6528018}     # golang.org/x/vulndb snapshot
+# The standard library checked is the toolchain go.mod names, which
+# releases are built with (GOTOOLCHAIN=local would check the installed go
+# instead); set GOTOOLCHAIN to check another.
+export GOTOOLCHAIN=${GOTOOLCHAIN:-$(sed -n 's/^toolchain //p' go.mod)}
 work=${VULNCHECK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pantau-govulncheck}
 db="$work/db-$VULNDB"
 mkdir -p "$work"
