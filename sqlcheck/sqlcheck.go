@@ -210,7 +210,7 @@ var sideEffects = map[string]string{
 	"pg_create_restore_point":             "writes a restore point",
 	"pg_stat_reset":                       "resets the server's statistics",
 	"pg_notify":                           "sends a notification",
-	"set_config":                          "changes a setting of the session, which outlives the query on a pooled connection",
+	"set_config":                          "changes a setting of the session (pantau's rollback undoes it, but a query has no business doing it)",
 	"lo_import":                           "reads a server file into a new large object",
 	"lo_export":                           "writes a large object to a server file",
 	"lo_create":                           "creates a large object",
