@@ -25,7 +25,8 @@ var contentSecurityPolicy = "" +
 	"frame-ancestors 'none'"
 
 // Headers sets the security headers on every answer of next:
-// nosniff, no referrer, no framing, the Content-Security-Policy above, and
+// nosniff, no referrer, no framing, the Content-Security-Policy above, HSTS
+// over TLS, and
 // for requests that carry credentials a private Cache-Control unless the
 // handler sets its own (the API's answers set "private, max-age=…").
 func Headers(next http.Handler) http.Handler {
@@ -38,6 +39,11 @@ func Headers(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		if r.TLS != nil {
+			// Once a browser has reached pantau over TLS it never falls
+			// back to plain HTTP (and a password to plain text).
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		if r.Header.Get("Authorization") != "" {
 			// What one token or user may see must not be kept by a
 			// shared cache and handed to another.

@@ -105,6 +105,11 @@ func TestBasicAuthAndTLS(t *testing.T) {
 			}
 		})
 	}
+	t.Run("answers over TLS ask browsers to stay on TLS", func(t *testing.T) {
+		if res := get(t, client, base+"/"); !strings.HasPrefix(res.Header.Get("Strict-Transport-Security"), "max-age=") {
+			t.Errorf("Strict-Transport-Security %q", res.Header.Get("Strict-Transport-Security"))
+		}
+	})
 	t.Run("a refusal under the API is the API's error JSON", func(t *testing.T) {
 		res, err := client.Get(base + "/api/v1/kpis")
 		if err != nil {
@@ -135,6 +140,15 @@ func TestBasicAuthAndTLS(t *testing.T) {
 	})
 }
 
+func TestRateLimit(t *testing.T) {
+	base, client := serve(t, httpservetest.Write(t, false, nil, "rate_limit:\n  interval: 1h\n  burst: 2\n"))
+	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
+		if res := get(t, client, base+"/metrics"); res.StatusCode != want {
+			t.Errorf("request %d: status %d, want %d", i+1, res.StatusCode, want)
+		}
+	}
+}
+
 func TestSecurityHeaders(t *testing.T) {
 	base, client := serve(t, httpservetest.Config{})
 	if !strings.HasPrefix(base, "http://") {
@@ -154,10 +168,11 @@ func TestSecurityHeaders(t *testing.T) {
 			}
 			res := get(t, client, base+tt.path, h...)
 			for k, want := range map[string]string{
-				"X-Content-Type-Options": "nosniff",
-				"Referrer-Policy":        "no-referrer",
-				"X-Frame-Options":        "DENY",
-				"Cache-Control":          tt.cache,
+				"Strict-Transport-Security": "", // plain HTTP
+				"X-Content-Type-Options":    "nosniff",
+				"Referrer-Policy":           "no-referrer",
+				"X-Frame-Options":           "DENY",
+				"Cache-Control":             tt.cache,
 			} {
 				if got := res.Header.Get(k); got != want {
 					t.Errorf("%s: %q, want %q", k, got, want)

@@ -267,3 +267,28 @@ func TestEveryAnswerCarriesSecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+func TestABadWebConfigStopsServeAndDemoAtStart(t *testing.T) {
+	bad := httpservetest.Write(t, false, nil, "basic_auth_users:\n  prometheus: rahasia\ntls_config: {}\n")
+	spec := exampleSpec(t, "sqlite", "5m")
+	dataDir := t.TempDir()
+	for _, args := range [][]string{
+		{"serve", "--config", spec, "--listen", "127.0.0.1:0", "--web.config.file", bad.File},
+		{"demo", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--web.config.file", bad.File},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			var stdout, stderr syncBuffer
+			if code := run(context.Background(), args, &stdout, &stderr); code != exitFailure {
+				t.Errorf("exit %d, want %d", code, exitFailure)
+			}
+			msg := stderr.String()
+			if !strings.Contains(msg, "--web.config.file") || !strings.Contains(msg, bad.File) || !strings.Contains(msg, "line 3") {
+				t.Errorf("stderr %q, want it to name the flag, the file and the line of the unknown key", msg)
+			}
+			// Checked before any work: the demo generated nothing.
+			if entries, _ := os.ReadDir(dataDir); len(entries) > 0 {
+				t.Errorf("the demo wrote %s before refusing the web config", entries[0].Name())
+			}
+		})
+	}
+}
