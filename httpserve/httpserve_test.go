@@ -34,7 +34,8 @@ func serve(t *testing.T, c httpservetest.Config) (string, *http.Client) {
 		io.WriteString(rw, "ok")
 	}), ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan error, 1)
-	go func() { done <- w.Serve(srv, ln) }()
+	serve := w.Configure(srv)
+	go func() { done <- serve(ln) }()
 	t.Cleanup(func() {
 		srv.Close()
 		if err := <-done; err != http.ErrServerClosed {

@@ -11,7 +11,8 @@
 // carries a bearer token skips basic auth and is authorized by the API
 // (which answers 401 to an unknown token); every other request needs a
 // basic auth user. /metrics, the pages and /readyz are thus guarded by the
-// web config, the API by its tokens, and TLS covers the whole listener.
+// web config, the API by its tokens (or, without one, by basic auth), and
+// TLS covers the whole listener.
 package httpserve
 
 import (
@@ -124,20 +125,22 @@ func (w *Web) Describe() string {
 	return s
 }
 
-// Serve serves srv on ln with the configuration: TLS when it has a
-// certificate, and every request through the rate limit, basic auth and the
-// security headers (Headers). It sets srv's Handler, TLSConfig and, without
-// http2, TLSNextProto; the rest of srv (its timeouts) is the caller's.
-func (w *Web) Serve(srv *http.Server, ln net.Listener) error {
+// Configure sets srv up for the configuration and returns what serves it
+// on a listener: TLS when there is a certificate, and every request
+// through the rate limit, basic auth and the security headers (Headers).
+// It sets srv's Handler, TLSConfig and, without http2, TLSNextProto, before
+// serving starts (so that nothing else touching srv races with it); the
+// rest of srv (its timeouts) is the caller's.
+func (w *Web) Configure(srv *http.Server) (serve func(net.Listener) error) {
 	srv.Handler = Headers(w.guard(srv.Handler))
 	if w == nil || w.tls == nil {
-		return srv.Serve(ln)
+		return srv.Serve
 	}
 	srv.TLSConfig = w.tls.Clone()
 	if !w.http2 {
 		srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
 	}
-	return srv.ServeTLS(ln, "", "")
+	return func(ln net.Listener) error { return srv.ServeTLS(ln, "", "") }
 }
 
 // guard applies the rate limit, the configured headers and basic auth.

@@ -125,12 +125,7 @@ scrape_configs:
 		prom := runPrometheus(t, promBin, promConfig)
 		health := map[string]string{}
 		waitFor(t, time.Minute, "both targets to be scraped", func() bool {
-			resp, err := httpClient.Get(prom.url + "/-/ready")
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
+			if !prom.ready() {
 				return false
 			}
 			var data struct {

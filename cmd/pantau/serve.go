@@ -335,7 +335,8 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 		rt.collector.Run(loopCtx)
 	}()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- rt.web.Serve(srv, ln) }()
+	serve := rt.web.Configure(srv)
+	go func() { serveErr <- serve(ln) }()
 	spec := rt.collector.Spec()
 	rt.log.Info("pantau serving", "address", rt.web.Scheme()+"://"+ln.Addr().String(), "listener", rt.web.Describe(),
 		"kpis", len(spec.KPIs), "refresh", spec.Refresh)
