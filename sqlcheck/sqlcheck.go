@@ -134,10 +134,11 @@ type dialect struct {
 	hashComments      bool // # to end of line (MySQL)
 	nestedComments    bool // /* /* */ */ nest (Postgres)
 	bracketIdents     bool // [identifier] (SQLite)
+	placeholder       func(i int) string
+
 	// assignments: @v := x sets a user variable, which outlives the
 	// rolled-back transaction on a pooled connection (MySQL).
 	assignments bool
-	placeholder func(i int) string
 }
 
 var dialects = map[string]dialect{
@@ -150,8 +151,9 @@ var dialects = map[string]dialect{
 		backslash:         true,
 		doubleQuoteString: true,
 		hashComments:      true,
-		assignments:       true,
 		placeholder:       func(int) string { return "?" },
+
+		assignments: true,
 	},
 	DriverSQLite: {
 		bracketIdents: true,
@@ -198,33 +200,34 @@ func lockClause(a, b, c string) int {
 // and on the server, bounds it as it bounds any slow query.
 var sideEffects = map[string]string{
 	// PostgreSQL
-	"nextval":                             "changes a sequence",
-	"setval":                              "changes a sequence",
-	"txid_current":                        "takes a transaction id, which is a write",
-	"pg_current_xact_id":                  "takes a transaction id, which is a write",
-	"pg_terminate_backend":                "ends another session",
-	"pg_cancel_backend":                   "cancels another session's query",
-	"pg_reload_conf":                      "reloads the server's configuration",
-	"pg_rotate_logfile":                   "rotates the server's log",
-	"pg_switch_wal":                       "switches the server's WAL file",
-	"pg_create_restore_point":             "writes a restore point",
-	"pg_stat_reset":                       "resets the server's statistics",
-	"pg_notify":                           "sends a notification",
-	"set_config":                          "changes a setting of the session (pantau's rollback undoes it, but a query has no business doing it)",
-	"lo_import":                           "reads a server file into a new large object",
-	"lo_export":                           "writes a large object to a server file",
-	"lo_create":                           "creates a large object",
-	"lo_from_bytea":                       "creates a large object",
-	"lo_put":                              "writes into a large object",
-	"lo_unlink":                           "deletes a large object",
-	"dblink":                              "runs SQL over another connection, outside the read-only transaction",
-	"dblink_exec":                         "runs SQL over another connection, outside the read-only transaction",
-	"dblink_connect":                      "opens another connection, outside the read-only transaction",
-	"dblink_send_query":                   "runs SQL over another connection, outside the read-only transaction",
-	"pg_advisory_lock":                    "takes a lock that outlives the query",
-	"pg_advisory_lock_shared":             "takes a lock that outlives the query",
-	"pg_try_advisory_lock":                "takes a lock that outlives the query",
-	"pg_advisory_xact_lock":               "takes a lock other sessions wait for",
+	"nextval":                 "changes a sequence",
+	"setval":                  "changes a sequence",
+	"txid_current":            "takes a transaction id, which is a write",
+	"pg_current_xact_id":      "takes a transaction id, which is a write",
+	"pg_terminate_backend":    "ends another session",
+	"pg_cancel_backend":       "cancels another session's query",
+	"pg_reload_conf":          "reloads the server's configuration",
+	"pg_rotate_logfile":       "rotates the server's log",
+	"pg_switch_wal":           "switches the server's WAL file",
+	"pg_create_restore_point": "writes a restore point",
+	"pg_stat_reset":           "resets the server's statistics",
+	"pg_notify":               "sends a notification",
+	"set_config":              "changes a setting of the session (pantau's rollback undoes it, but a query has no business doing it)",
+	"lo_import":               "reads a server file into a new large object",
+	"lo_export":               "writes a large object to a server file",
+	"lo_create":               "creates a large object",
+	"lo_from_bytea":           "creates a large object",
+	"lo_put":                  "writes into a large object",
+	"lo_unlink":               "deletes a large object",
+	"dblink":                  "runs SQL over another connection, outside the read-only transaction",
+	"dblink_exec":             "runs SQL over another connection, outside the read-only transaction",
+	"dblink_connect":          "opens another connection, outside the read-only transaction",
+	"dblink_send_query":       "runs SQL over another connection, outside the read-only transaction",
+	"pg_advisory_lock":        "takes a lock that outlives the query",
+	"pg_advisory_lock_shared": "takes a lock that outlives the query",
+	"pg_try_advisory_lock":    "takes a lock that outlives the query",
+	"pg_advisory_xact_lock":   "takes a lock other sessions wait for",
+
 	"pg_try_advisory_lock_shared":         "takes a lock that outlives the query",
 	"pg_advisory_xact_lock_shared":        "takes a lock other sessions wait for",
 	"pg_advisory_unlock":                  "releases a lock of the session",
