@@ -88,6 +88,12 @@ type ParamUse struct {
 	Name   string // without the colon: "period_end"
 	Offset int    // byte offset of the colon in the query
 	Line   int    // 1-based line of the colon in the query
+	// Op is the comparison operator written right before the parameter
+	// (tanggal = :period_start) or, failing that, right after it
+	// (:period_start <= tanggal, a cast like ::date skipped): "=", "<",
+	// ">=", "<>", … as written, or "" when the parameter is not compared
+	// directly (BETWEEN, a function argument).
+	Op string
 }
 
 // Scan reads a query the way Prepare does for the given driver, without
@@ -108,13 +114,48 @@ func Scan(driver, query string) (params []ParamUse, words []string, err error) {
 		copy(b[id.from:id.to], query[id.from:id.to])
 	}
 	for _, p := range ps {
-		params = append(params, ParamUse{Name: p.name, Offset: p.from, Line: lineOf(query, p.from)})
+		params = append(params, ParamUse{Name: p.name, Offset: p.from, Line: lineOf(query, p.from), Op: comparison(code, p)})
 		for k := p.from; k < p.to; k++ {
 			b[k] = ' '
 		}
 	}
 	return params, wordRE.FindAllString(string(b), -1), nil
 }
+
+// comparison returns the comparison operator beside a parameter in code
+// (the query with literals and comments blanked), "" when there is none.
+func comparison(code string, p param) string {
+	isOp := func(c byte) bool { return c == '=' || c == '<' || c == '>' || c == '!' }
+	i := p.from
+	for i > 0 && isSpace(code[i-1]) {
+		i--
+	}
+	j := i
+	for j > 0 && isOp(code[j-1]) {
+		j--
+	}
+	if j < i {
+		return code[j:i]
+	}
+	i = p.to
+	// :period_start::date = tanggal
+	for i+1 < len(code) && code[i] == ':' && code[i+1] == ':' {
+		i += 2
+		for i < len(code) && isIdentChar(code[i]) {
+			i++
+		}
+	}
+	for i < len(code) && isSpace(code[i]) {
+		i++
+	}
+	j = i
+	for j < len(code) && isOp(code[j]) {
+		j++
+	}
+	return code[i:j]
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // Prepared is a query rewritten for a driver.
 type Prepared struct {

@@ -291,7 +291,7 @@ func TestScan(t *testing.T) {
 	}{
 		{"parameters are found known or not, with their offset and line", DriverPostgres,
 			"SELECT a\nFROM t WHERE d < :periode_end AND y >= :year_start::date",
-			[]ParamUse{{"periode_end", 26, 2}, {"year_start", 48, 2}},
+			[]ParamUse{{"periode_end", 26, 2, "<"}, {"year_start", 48, 2, ">="}},
 			"SELECT a FROM t WHERE d AND y date"},
 		{"literals and comments hide their words, quoted identifiers do not", DriverPostgres,
 			`SELECT 'value' AS s, "region_code" -- value` + "\n/* value */ FROM $$ value $$",
@@ -301,7 +301,14 @@ func TestScan(t *testing.T) {
 			nil, "SELECT x AS value region_code FROM t"},
 		{"a SQLite bracketed identifier gives its words", DriverSQLite,
 			"SELECT [region_code], :x FROM t",
-			[]ParamUse{{"x", 22, 1}}, "SELECT region_code FROM t"},
+			[]ParamUse{{"x", 22, 1, ""}}, "SELECT region_code FROM t"},
+		{"the comparison beside a parameter is found on either side, past a cast", DriverPostgres,
+			"WHERE periode=:period_start OR :period_start::date <= d OR d BETWEEN :year_start AND f(:period_end)",
+			[]ParamUse{{"period_start", 14, 1, "="}, {"period_start", 31, 1, "<="}, {"year_start", 69, 1, ""}, {"period_end", 87, 1, ""}},
+			"WHERE periode OR date d OR d BETWEEN AND f"},
+		{"an operator inside a string literal is not a comparison", DriverMySQL,
+			"WHERE s = '=' AND :period_end > d",
+			[]ParamUse{{"period_end", 18, 1, ">"}}, "WHERE s AND d"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
