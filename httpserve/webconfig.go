@@ -70,20 +70,20 @@ func Load(path, bearerPath string) (*Web, error) {
 		return &Web{}, nil
 	}
 	if err := web.Validate(path); err != nil {
-		return nil, fmt.Errorf("web config %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	// Read as exporter-toolkit reads it (web.Validate has just done so
-	// with the same defaults and strictness, but keeps the result).
+	// Read as exporter-toolkit reads it, with its defaults and strictness
+	// (web.Validate has just done so, but does not return the result).
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("web config: %w", err)
+		return nil, err
 	}
 	c := web.Config{
 		TLSConfig:  web.TLSConfig{MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS13},
 		HTTPConfig: web.HTTPConfig{HTTP2: true},
 	}
 	if err := yaml.UnmarshalStrict(b, &c); err != nil {
-		return nil, fmt.Errorf("web config %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	c.TLSConfig.SetDirectory(filepath.Dir(path))
 	w := &Web{http2: c.HTTPConfig.HTTP2, headers: c.HTTPConfig.Header, bearerPath: bearerPath,
@@ -93,7 +93,7 @@ func Load(path, bearerPath string) (*Web, error) {
 	}
 	if c.TLSConfig.IsEnabled() {
 		if w.tls, err = web.ConfigToTLSConfig(&c.TLSConfig); err != nil {
-			return nil, fmt.Errorf("web config %s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	if c.RateLimiterConfig.Interval > 0 {
@@ -113,7 +113,7 @@ func (w *Web) Scheme() string {
 // Describe says in a few words how the listener is guarded, for the log.
 func (w *Web) Describe() string {
 	if w == nil || (w.tls == nil && len(w.users) == 0) {
-		return "plain HTTP, no basic auth (no --web.config.file)"
+		return "plain HTTP, no basic auth"
 	}
 	s := "TLS"
 	if w.tls == nil {
