@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -68,6 +69,24 @@ func (c *Collector) Readiness() error {
 		return fmt.Errorf("%d of %d KPIs have never refreshed successfully:\n%s", len(never), len(s.KPIs), strings.Join(never, "\n"))
 	}
 	return nil
+}
+
+// Stale describes the KPIs served with their last good values because
+// their last refresh failed, one line each with the error and when they
+// last succeeded; nil when none is. They do not make the collector
+// unready, but /readyz names them so whoever looks sees what is wrong.
+func (c *Collector) Stale() []string {
+	s := c.Snapshot()
+	if s == nil {
+		return nil
+	}
+	var out []string
+	for _, st := range s.KPIs {
+		if st.Data() == DataStale {
+			out = append(out, fmt.Sprintf("%s: %s (last good values from %s)", st.Def.ID, st.Err, st.LastSuccess.Format(time.RFC3339)))
+		}
+	}
+	return out
 }
 
 // Spec is the spec in use: the one given to New, or the last reload

@@ -41,9 +41,10 @@ interval, computes progress for every region at every level, and serves it:
 	           slips, targets, export; needs a token (pantau token create)
 	           unless --api-open-read
 	/healthz   200 while the process runs
-	/readyz    200 once every KPI has refreshed successfully at least once;
-	           503 naming the KPIs that never have (a source unreachable
-	           since start-up) or saying the first refresh is still running
+	/readyz    200 once every KPI has refreshed successfully at least once
+	           (naming the KPIs served stale, if any); 503 naming the KPIs
+	           that never have (a source unreachable since start-up) or
+	           saying the first refresh is still running
 	/          a landing page: per KPI, whether its data is fresh, stale or
 	           failing, and how the regions stand this month
 
@@ -291,6 +292,10 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if err := rt.collector.Readiness(); err != nil {
 			http.Error(w, "not ready: "+err.Error()+"\n", http.StatusServiceUnavailable)
+			return
+		}
+		if stale := rt.collector.Stale(); len(stale) > 0 {
+			fmt.Fprintf(w, "ok, serving last good values for %d KPIs whose refresh failed:\n%s\n", len(stale), strings.Join(stale, "\n"))
 			return
 		}
 		io.WriteString(w, "ok\n")
