@@ -189,10 +189,10 @@ func TestFaultsOfASource(t *testing.T) {
 				t.Errorf("Prometheus: %v scrapes, %v succeeded; want at least 10, all of them", scrapes, okScrapes)
 			}
 			for q, want := range map[string]float64{
-				`max_over_time(pantau_kpi_stale{kpi="sembako_salur"}[10m])`: 1,
-				`pantau_kpi_stale{kpi="sembako_salur"}`:                     0,
-				`min_over_time(pantau_source_up{source="dinsos"}[10m])`:     0,
-				`pantau_source_up{source="dinsos"}`:                         1,
+				`max_over_time(pantau_kpi_stale{kpi="sembako_salur"}[10m])`:                                        1,
+				`pantau_kpi_stale{kpi="sembako_salur"}`:                                                            0,
+				`min_over_time(pantau_source_up{source="dinsos"}[10m])`:                                            0,
+				`pantau_source_up{source="dinsos"}`:                                                                1,
 				`min_over_time(pantau_kpi_numerator{kpi="sembako_salur",region_code="32.16",window="month"}[10m])`: num,
 				`max_over_time(pantau_kpi_numerator{kpi="sembako_salur",region_code="32.16",window="month"}[10m])`: num,
 			} {
