@@ -3,6 +3,7 @@ package collector
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -71,22 +72,39 @@ func (c *Collector) Readiness() error {
 	return nil
 }
 
-// Stale describes the KPIs served with their last good values because
-// their last refresh failed, one line each with the error and when they
-// last succeeded; nil when none is. They do not make the collector
-// unready, but /readyz names them so whoever looks sees what is wrong.
-func (c *Collector) Stale() []string {
-	s := c.Snapshot()
-	if s == nil {
-		return nil
-	}
+// Problems describes what is wrong while the collector is ready: each KPI
+// served with its last good values because its refresh failed (with the
+// error and when the values are from), then each failure recorded with
+// SetProblem, like pantau's store being unreachable. None of them makes the
+// collector unready, but /readyz names them so whoever looks sees what is
+// wrong; nil when all is well.
+func (c *Collector) Problems() []string {
 	var out []string
-	for _, st := range s.KPIs {
-		if st.Data() == DataStale {
-			out = append(out, fmt.Sprintf("%s: %s (last good values from %s)", st.Def.ID, st.Err, st.LastSuccess.Format(time.RFC3339)))
+	if s := c.Snapshot(); s != nil {
+		for _, st := range s.KPIs {
+			if st.Data() == DataStale {
+				out = append(out, fmt.Sprintf("%s: %s (last good values from %s)", st.Def.ID, st.Err, st.LastSuccess.Format(time.RFC3339)))
+			}
 		}
 	}
+	c.problemsMu.Lock()
+	defer c.problemsMu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(c.problems)) {
+		out = append(out, name+": "+c.problems[name])
+	}
 	return out
+}
+
+// SetProblem records that what name stands for (like "monthly history")
+// failed with err, until it is called again with a nil err.
+func (c *Collector) SetProblem(name string, err error) {
+	c.problemsMu.Lock()
+	defer c.problemsMu.Unlock()
+	if err == nil {
+		delete(c.problems, name)
+		return
+	}
+	c.problems[name] = err.Error()
 }
 
 // Spec is the spec in use: the one given to New, or the last reload

@@ -15,6 +15,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/pantau-id/pantau/api"
 	"github.com/pantau-id/pantau/collector"
 	"github.com/pantau-id/pantau/config"
@@ -229,6 +231,12 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 		return nil, err
 	}
 	opts := collector.Options{Spec: spec, Regions: regions, Scope: region, Sources: queriers, Logger: log, Version: buildVersion(), Now: clockOf(ctx)}
+	// Counted apart from the refresh: a month that cannot be closed is
+	// retried after every refresh, and its values are not lost meanwhile.
+	historyFailures := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "pantau_history_close_failures_total",
+		Help: "Attempts to close the previous month into monthly history that failed (the store unreachable or full, a source query failing); each is retried after the next refresh.",
+	})
 	if st != nil {
 		opts.Targets = st
 		opts.ClosedMonths = st
@@ -236,6 +244,10 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 			spec := rt.collector.Spec() // the reloaded one, if any
 			prev := kpi.PeriodAt(s.At, spec.Location).Prev()
 			n, err := history.CloseMonth(ctx, rt.collector, st, spec.KPIIDs(), prev, s.At)
+			if err != nil {
+				historyFailures.Inc()
+			}
+			rt.collector.SetProblem("monthly history", err)
 			switch {
 			case err != nil:
 				log.Warn("closing month into history", "period", prev.String(), "err", err)
@@ -248,6 +260,9 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 	if err != nil {
 		rt.close()
 		return nil, err
+	}
+	if st != nil {
+		rt.collector.Registry().MustRegister(historyFailures)
 	}
 	return rt, nil
 }
@@ -294,8 +309,8 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 			http.Error(w, "not ready: "+err.Error()+"\n", http.StatusServiceUnavailable)
 			return
 		}
-		if stale := rt.collector.Stale(); len(stale) > 0 {
-			fmt.Fprintf(w, "ok, serving last good values for %d KPIs whose refresh failed:\n%s\n", len(stale), strings.Join(stale, "\n"))
+		if problems := rt.collector.Problems(); len(problems) > 0 {
+			fmt.Fprintf(w, "ok, with %d problems:\n%s\n", len(problems), strings.Join(problems, "\n"))
 			return
 		}
 		io.WriteString(w, "ok\n")
