@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -219,6 +220,19 @@ func (s *Store) Close() error {
 		err = errors.Join(err, s.rdb.Close())
 	}
 	return err
+}
+
+// Stats are the connection pools' statistics, the writer's and the
+// readers' added up on SQLite.
+func (s *Store) Stats() sql.DBStats {
+	st := s.db.Stats()
+	if s.rdb != s.db {
+		r := s.rdb.Stats()
+		st.OpenConnections += r.OpenConnections
+		st.InUse += r.InUse
+		st.Idle += r.Idle
+	}
+	return st
 }
 
 // Driver returns the driver name the store was opened with.

@@ -261,6 +261,7 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 		rt.close()
 		return nil, err
 	}
+	rt.collector.Registry().MustRegister(newPoolMetrics(&rt.pool, st))
 	if st != nil {
 		rt.collector.Registry().MustRegister(historyFailures)
 	}
