@@ -23,10 +23,11 @@ import (
 // storeFixture is pantau's store made ready for serve: migrated, with one
 // target of Kabupaten Bekasi imported, and an admin token.
 type storeFixture struct {
-	ts    testStore
-	spec  string // the spec file, on a SQLite source with the example data
-	token string
-	year  int
+	ts     testStore
+	spec   string // the spec file, on a SQLite source with the example data
+	source string // that source's DSN
+	token  string
+	year   int
 }
 
 // faultTarget is the e-Warong target the fixture imports.
@@ -35,9 +36,9 @@ const faultTarget = 10
 func newStoreFixture(t *testing.T, ts testStore, pin time.Time) *storeFixture {
 	t.Helper()
 	f := &storeFixture{ts: migrated(t, ts), spec: faultSpec(t, "sqlite"), year: pin.In(jakarta).Year()}
-	sourceDSN := sourcetest.SQLite(t)
-	sourcetest.Exec(t, "sqlite", sourceDSN, exampleData(pin)...)
-	t.Setenv(dsnEnv, sourceDSN) // for the commands run in-process, and inherited by the binary
+	f.source = sourcetest.SQLite(t)
+	sourcetest.Exec(t, "sqlite", f.source, exampleData(pin)...)
+	t.Setenv(dsnEnv, f.source) // for the commands run in-process, and inherited by the binary
 	csv := filepath.Join(t.TempDir(), "targets.csv")
 	if err := os.WriteFile(csv, fmt.Appendf(nil, "kode_wilayah;kpi;tahun;target\n32.16;ewarong_aktif;%d;%d\n", f.year, faultTarget), 0o644); err != nil {
 		t.Fatal(err)
