@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +23,51 @@ import (
 // private database server or process the test starts, never into the
 // shared servers other tests use. docs/reliability.md quotes its output
 // (the "FAULT" lines).
+
+// buildFaultBinary builds the pantau binary the suite attacks, with the race
+// detector when the tests run under it: the faults strike the running
+// process, so that is where a race would show. The process' log is checked
+// for race reports when the test ends (startFaultBinary).
+func buildFaultBinary(t *testing.T) string {
+	t.Helper()
+	if !raceEnabled() {
+		return buildPantau(t)
+	}
+	bin := filepath.Join(t.TempDir(), "pantau")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "go", "build", "-race", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build -race: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func raceEnabled() bool {
+	bi, _ := debug.ReadBuildInfo()
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
+
+// startFaultBinary is startBinary that fails the test, when it ends, if the
+// race detector reported a data race in the process.
+func startFaultBinary(t *testing.T, bin string, env []string, args ...string) *process {
+	t.Helper()
+	p := startBinary(t, bin, env, args...)
+	t.Cleanup(func() { checkRaces(t, p.log.String()) })
+	return p
+}
+
+// checkRaces fails the test if log has a race detector's report.
+func checkRaces(t *testing.T, log string) {
+	t.Helper()
+	if i := strings.Index(log, "WARNING: DATA RACE"); i >= 0 {
+		t.Errorf("the race detector found a data race in pantau:\n%s", log[i:min(len(log), i+6000)])
+	}
+}
 
 // faultRefresh is the refresh interval of the suite's specs, and
 // faultTimeout the source's query timeout: a fault must show within one

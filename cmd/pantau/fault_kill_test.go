@@ -90,7 +90,7 @@ func TestKill9DuringTargetImport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs large imports")
 	}
-	bin := buildPantau(t)
+	bin := buildFaultBinary(t)
 	spec := exampleSpec(t, "sqlite", "5m")
 	year := time.Now().In(jakarta).Year()
 	files := map[int]string{}
@@ -118,6 +118,7 @@ func TestKill9DuringTargetImport(t *testing.T) {
 					kill9(t, cmd, done)
 					killed = true
 				}
+				checkRaces(t, out.String())
 				if !killed && !cmd.ProcessState.Success() {
 					t.Fatalf("import exited %v:\n%s", cmd.ProcessState, out.String())
 				}
@@ -166,7 +167,7 @@ func TestKill9DuringAPITargetWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts pantau repeatedly")
 	}
-	bin := buildPantau(t)
+	bin := buildFaultBinary(t)
 	pin := noonToday()
 	for _, driver := range []string{"sqlite", "postgres"} {
 		t.Run(driver, func(t *testing.T) {
@@ -288,7 +289,7 @@ func TestKill9DuringMonthClose(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a national pantau repeatedly")
 	}
-	bin := buildPantau(t)
+	bin := buildFaultBinary(t)
 	pin := noonToday()
 	prev := kpi.PeriodAt(pin, jakarta).Prev().String()
 	for _, driver := range []string{"sqlite", "postgres"} {
@@ -311,7 +312,7 @@ func TestKill9DuringMonthClose(t *testing.T) {
 			var closing time.Duration
 			counts := []int{}
 			for attempt := range killAttempts {
-				p := startBinary(t, bin, env, args...)
+				p := startFaultBinary(t, bin, env, args...)
 				if attempt == 0 {
 					start := time.Now()
 					waitFor(t, 3*time.Minute, "the month to close", func() bool { return strings.Contains(p.log.String(), "month closed into history") })
@@ -333,7 +334,7 @@ func TestKill9DuringMonthClose(t *testing.T) {
 			// A last run to the end: the month closes once, and a restart
 			// leaves it as it is.
 			for range 2 {
-				p := startBinary(t, bin, env, args...)
+				p := startFaultBinary(t, bin, env, args...)
 				waitFor(t, 3*time.Minute, "the month in history", func() bool { return count() == counts[0] })
 				time.Sleep(2 * faultRefresh) // later refreshes close nothing again
 				kill9(t, p.cmd, p.done)

@@ -22,7 +22,7 @@ func TestFaultsOfASource(t *testing.T) {
 		t.Skip("starts private database servers, pantau and Prometheus")
 	}
 	promBin := sourcetest.Program(t, "prometheus", promHow)
-	bin := buildPantau(t)
+	bin := buildFaultBinary(t)
 	for _, tc := range []struct {
 		driver string
 		server func(testing.TB) *sourcetest.Server
@@ -40,7 +40,7 @@ func TestFaultsOfASource(t *testing.T) {
 			srv := tc.server(t)
 			dsn := srv.Database("dinsos")
 			sourcetest.Exec(t, tc.driver, dsn, exampleData(pin)...)
-			p := startBinary(t, bin, []string{dsnEnv + "=" + dsn}, "serve", "--config", faultSpec(t, tc.driver),
+			p := startFaultBinary(t, bin, []string{dsnEnv + "=" + dsn}, "serve", "--config", faultSpec(t, tc.driver),
 				"--listen", "127.0.0.1:0", "--region", "32.16", "--api-open-read", "--at", pin.Format(time.RFC3339))
 			t.Cleanup(func() {
 				if t.Failed() {
@@ -107,17 +107,18 @@ func TestFaultsOfASource(t *testing.T) {
 			r := startReaders(p.url, "/metrics", "/api/v1/progress?kpi=sembako_salur&region=32.16", "/readyz")
 
 			// 1. Connections killed, again and again, while refreshes run.
-			killed := 0
+			killed, midQuery := 0, 0
 			for end := time.Now().Add(3 * faultRefresh); time.Now().Before(end); {
-				killed += srv.KillConnections("dinsos")
-				time.Sleep(50 * time.Millisecond)
+				k, m := srv.KillConnections("dinsos")
+				killed, midQuery = killed+k, midQuery+m
+				time.Sleep(20 * time.Millisecond)
 			}
 			if killed == 0 {
 				t.Errorf("killed no connection: the fault was not injected")
 			}
 			took := waitMetric(t, p.url, recover, "every KPI fresh again after the killed connections", allFresh)
-			t.Logf("FAULT %s connections killed: %d killed over %s; all KPIs fresh %s after the last, values unchanged",
-				tc.driver, killed, 3*faultRefresh, took.Round(100*time.Millisecond))
+			t.Logf("FAULT %s connections killed: %d killed over %s (%d of them mid-query); all KPIs fresh %s after the last, values unchanged",
+				tc.driver, killed, 3*faultRefresh, midQuery, took.Round(100*time.Millisecond))
 
 			// 2. A query hanging past its timeout on a locked table.
 			db, err := sql.Open(tc.driver, dsn)

@@ -55,7 +55,7 @@ func (f *storeFixture) serve(t *testing.T, bin string, pin time.Time) *process {
 	t.Helper()
 	args := append([]string{"serve", "--config", f.spec, "--listen", "127.0.0.1:0", "--region", "32.16", "--store", "--api-open-read",
 		"--at", pin.Format(time.RFC3339)}, f.ts.flags()...)
-	p := startBinary(t, bin, nil, args...)
+	p := startFaultBinary(t, bin, nil, args...)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("pantau log:\n%s", p.log.String())
@@ -154,7 +154,7 @@ func TestFaultStoreUnavailable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a private PostgreSQL server and pantau")
 	}
-	bin := buildPantau(t)
+	bin := buildFaultBinary(t)
 	pin := noonToday()
 	srv := sourcetest.PrivatePostgres(t)
 	f := newStoreFixture(t, testStore{"postgres", srv.Database("pantau")}, pin)
@@ -297,7 +297,7 @@ func TestFaultSQLiteStoreDiskFull(t *testing.T) {
 	if testing.Short() {
 		t.Skip("mounts a tmpfs and starts pantau")
 	}
-	bin := buildPantau(t)
+	bin := buildFaultBinary(t)
 	pin := noonToday()
 	dir := tmpfs(t, "16m")
 	f := newStoreFixture(t, testStore{"sqlite", filepath.Join(dir, "pantau.db")}, pin)

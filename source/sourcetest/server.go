@@ -238,8 +238,9 @@ func (s *Server) kill() {
 
 // KillConnections ends every connection to the server's database named db
 // but the caller's own, as an administrator (or a crashed pooler) would,
-// and returns how many it ended.
-func (s *Server) KillConnections(db string) int {
+// and returns how many it ended and how many of those were running a
+// query.
+func (s *Server) KillConnections(db string) (killed, midQuery int) {
 	s.t.Helper()
 	admin, err := sql.Open(s.driver, s.AdminDSN())
 	if err != nil {
@@ -249,39 +250,45 @@ func (s *Server) KillConnections(db string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if s.driver == "postgres" {
-		var n int
-		err := admin.QueryRowContext(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, db).Scan(&n)
+		err := admin.QueryRowContext(ctx, `SELECT count(pg_terminate_backend(pid)), count(*) FILTER (WHERE state = 'active')
+			FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, db).Scan(&killed, &midQuery)
 		if err != nil {
 			s.t.Fatalf("sourcetest: pg_terminate_backend: %v", err)
 		}
-		return n
+		return killed, midQuery
 	}
 	conn, err := admin.Conn(ctx)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	defer conn.Close()
-	rows, err := conn.QueryContext(ctx, "SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()", db)
+	rows, err := conn.QueryContext(ctx, "SELECT id, command FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()", db)
 	if err != nil {
 		s.t.Fatalf("sourcetest: processlist: %v", err)
 	}
-	var ids []int64
+	type victim struct {
+		id      int64
+		command string
+	}
+	var victims []victim
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var v victim
+		if err := rows.Scan(&v.id, &v.command); err != nil {
 			s.t.Fatal(err)
 		}
-		ids = append(ids, id)
+		victims = append(victims, v)
 	}
 	rows.Close()
-	n := 0
-	for _, id := range ids {
+	for _, v := range victims {
 		// A connection may end by itself between the list and the KILL.
-		if _, err := conn.ExecContext(ctx, "KILL CONNECTION "+strconv.FormatInt(id, 10)); err == nil {
-			n++
+		if _, err := conn.ExecContext(ctx, "KILL CONNECTION "+strconv.FormatInt(v.id, 10)); err == nil {
+			killed++
+			if v.command == "Query" {
+				midQuery++
+			}
 		} else if !strings.Contains(err.Error(), "Unknown thread") {
-			s.t.Fatalf("sourcetest: KILL %d: %v", id, err)
+			s.t.Fatalf("sourcetest: KILL %d: %v", v.id, err)
 		}
 	}
-	return n
+	return killed, midQuery
 }
