@@ -21,6 +21,10 @@ import (
 	"github.com/pantau-id/pantau/wilayah"
 )
 
+// The kill -9 tests attack what the store makes durable, not pantau's
+// concurrency: they run the plain binary (buildPantau), which under the
+// race detector would take many times as long to import or close a month.
+
 // killAttempts is how many times each kill -9 test kills pantau at a
 // random moment of the write it attacks.
 const killAttempts = 4
@@ -90,7 +94,7 @@ func TestKill9DuringTargetImport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs large imports")
 	}
-	bin := buildFaultBinary(t)
+	bin := buildPantau(t)
 	spec := exampleSpec(t, "sqlite", "5m")
 	year := time.Now().In(jakarta).Year()
 	files := map[int]string{}
@@ -167,7 +171,7 @@ func TestKill9DuringAPITargetWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts pantau repeatedly")
 	}
-	bin := buildFaultBinary(t)
+	bin := buildPantau(t)
 	pin := noonToday()
 	for _, driver := range []string{"sqlite", "postgres"} {
 		t.Run(driver, func(t *testing.T) {
@@ -289,7 +293,7 @@ func TestKill9DuringMonthClose(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a national pantau repeatedly")
 	}
-	bin := buildFaultBinary(t)
+	bin := buildPantau(t)
 	pin := noonToday()
 	prev := kpi.PeriodAt(pin, jakarta).Prev().String()
 	for _, driver := range []string{"sqlite", "postgres"} {

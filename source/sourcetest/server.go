@@ -9,11 +9,14 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // Server is a private database server a test owns: unlike the shared
@@ -237,10 +240,10 @@ func (s *Server) kill() {
 }
 
 // KillConnections ends every connection to the server's database named db
-// but the caller's own, as an administrator (or a crashed pooler) would,
-// and returns how many it ended and how many of those were running a
-// query.
-func (s *Server) KillConnections(db string) (killed, midQuery int) {
+// but those of the ids in spare (PostgreSQL's pg_backend_pid(), MariaDB's
+// CONNECTION_ID()), as an administrator (or a crashed pooler) would, and
+// returns how many it ended and how many of those were running a query.
+func (s *Server) KillConnections(db string, spare ...int64) (killed, midQuery int) {
 	s.t.Helper()
 	admin, err := sql.Open(s.driver, s.AdminDSN())
 	if err != nil {
@@ -251,7 +254,7 @@ func (s *Server) KillConnections(db string) (killed, midQuery int) {
 	defer cancel()
 	if s.driver == "postgres" {
 		err := admin.QueryRowContext(ctx, `SELECT count(pg_terminate_backend(pid)), count(*) FILTER (WHERE state = 'active')
-			FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, db).Scan(&killed, &midQuery)
+			FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND pid <> ALL($2)`, db, pq.Array(spare)).Scan(&killed, &midQuery)
 		if err != nil {
 			s.t.Fatalf("sourcetest: pg_terminate_backend: %v", err)
 		}
@@ -280,6 +283,9 @@ func (s *Server) KillConnections(db string) (killed, midQuery int) {
 	}
 	rows.Close()
 	for _, v := range victims {
+		if slices.Contains(spare, v.id) {
+			continue
+		}
 		// A connection may end by itself between the list and the KILL.
 		if _, err := conn.ExecContext(ctx, "KILL CONNECTION "+strconv.FormatInt(v.id, 10)); err == nil {
 			killed++
