@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pantau-id/pantau/api"
@@ -124,6 +125,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "pantau serve: %v\n", err)
 		return exitUsage
 	}
+	// The MySQL driver logs a cut connection itself, to stderr: into
+	// pantau's log instead, in its format.
+	_ = mysql.SetLogger(mysqlLog{log})
 	spec, err := config.Load(cfg.config)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\npantau serve: fix the spec above (pantau check %s lists every problem)\n", err, cfg.config)
@@ -194,6 +198,11 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	}
 	return nil, fmt.Errorf("--log-format %q: use text or json", format)
 }
+
+// mysqlLog passes the MySQL driver's messages to slog, as warnings.
+type mysqlLog struct{ log *slog.Logger }
+
+func (l mysqlLog) Print(v ...any) { l.log.Warn("mysql driver: " + fmt.Sprint(v...)) }
 
 // app is a running collector with its open sources.
 type app struct {
