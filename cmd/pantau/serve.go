@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -126,8 +127,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	// The MySQL driver logs a cut connection itself, to stderr: into
-	// pantau's log instead, in its format.
-	_ = mysql.SetLogger(mysqlLog{log})
+	// pantau's log instead, in its format. The driver's logger is global,
+	// so the first serve of the process sets it.
+	mysqlLogOnce.Do(func() { _ = mysql.SetLogger(mysqlLog{log}) })
 	spec, err := config.Load(cfg.config)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\npantau serve: fix the spec above (pantau check %s lists every problem)\n", err, cfg.config)
@@ -201,6 +203,8 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 
 // mysqlLog passes the MySQL driver's messages to slog, as warnings.
 type mysqlLog struct{ log *slog.Logger }
+
+var mysqlLogOnce sync.Once
 
 func (l mysqlLog) Print(v ...any) { l.log.Warn("mysql driver: " + fmt.Sprint(v...)) }
 
