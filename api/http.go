@@ -214,11 +214,11 @@ func (a *API) authenticate(r *request) error {
 func (r *request) fail(err error) {
 	var e *Error
 	if !errors.As(err, &e) && store.IsUnavailable(err) {
-		// Not a bug: the store is down or full. Nothing was written, and the
-		// client may try again.
+		// Not a bug: the store is down or full, and the client may try
+		// again.
 		r.a.opts.Logger.Warn("api request failed: the store is unavailable", "request_id", r.GetString("request_id"), "err", err)
 		r.Header("Retry-After", retryAfter)
-		e = errorf(http.StatusServiceUnavailable, "store_unavailable", "pantau's store cannot be used right now (unreachable or out of space); nothing was changed, try again later")
+		e = errorf(http.StatusServiceUnavailable, "store_unavailable", "pantau's store cannot be used right now (unreachable or out of space); try again later")
 	}
 	if e == nil {
 		r.a.opts.Logger.Error("api request failed", "request_id", r.GetString("request_id"), "err", err)

@@ -317,8 +317,8 @@ func parseTime(s string) (time.Time, error) {
 
 // IsUnavailable reports whether err is pantau's database failing as a
 // whole rather than refusing what was asked: unreachable (refused, cut,
-// shutting down), or out of disk space. Nothing was written, and the same
-// request may succeed later; the API answers it with a 503.
+// shutting down, too slow), or out of disk space. The same request may
+// succeed later; the API answers it with a 503.
 func IsUnavailable(err error) bool {
 	if err == nil {
 		return false

@@ -46,7 +46,8 @@ interval, computes progress for every region at every level, and serves it:
 	           unless --api-open-read
 	/healthz   200 while the process runs
 	/readyz    200 once every KPI has refreshed successfully at least once
-	           (naming the KPIs served stale, if any); 503 naming the KPIs
+	           (naming what is wrong, if anything: KPIs served stale, the
+	           store failing); 503 naming the KPIs
 	           that never have (a source unreachable since start-up) or
 	           saying the first refresh is still running
 	/          a landing page: per KPI, whether its data is fresh, stale or
