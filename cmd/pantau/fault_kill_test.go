@@ -94,6 +94,7 @@ func TestKill9DuringTargetImport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs large imports")
 	}
+	t.Parallel() // mostly waiting on pantau and the databases
 	bin := buildPantau(t)
 	spec := exampleSpec(t, "sqlite", "5m")
 	year := time.Now().In(jakarta).Year()
@@ -171,6 +172,7 @@ func TestKill9DuringAPITargetWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts pantau repeatedly")
 	}
+	t.Parallel() // mostly waiting on pantau and the databases
 	bin := buildPantau(t)
 	pin := noonToday()
 	for _, driver := range []string{"sqlite", "postgres"} {
@@ -293,6 +295,7 @@ func TestKill9DuringMonthClose(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts pantau repeatedly")
 	}
+	t.Parallel() // mostly waiting on pantau and the databases
 	bin := buildPantau(t)
 	pin := noonToday()
 	prev := kpi.PeriodAt(pin, jakarta).Prev().String()

@@ -21,6 +21,7 @@ func TestFaultsOfASource(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts private database servers, pantau and Prometheus")
 	}
+	t.Parallel() // mostly waiting on pantau and the databases
 	promBin := sourcetest.Program(t, "prometheus", promHow)
 	bin := buildFaultBinary(t)
 	for _, tc := range []struct {

@@ -38,7 +38,6 @@ func newStoreFixture(t *testing.T, ts testStore, pin time.Time) *storeFixture {
 	f := &storeFixture{ts: migrated(t, ts), spec: faultSpec(t, "sqlite"), year: pin.In(jakarta).Year()}
 	f.source = sourcetest.SQLite(t)
 	sourcetest.Exec(t, "sqlite", f.source, exampleData(pin)...)
-	t.Setenv(dsnEnv, f.source) // for the commands run in-process, and inherited by the binary
 	csv := filepath.Join(t.TempDir(), "targets.csv")
 	if err := os.WriteFile(csv, fmt.Appendf(nil, "kode_wilayah;kpi;tahun;target\n32.16;ewarong_aktif;%d;%d\n", f.year, faultTarget), 0o644); err != nil {
 		t.Fatal(err)
@@ -49,13 +48,16 @@ func newStoreFixture(t *testing.T, ts testStore, pin time.Time) *storeFixture {
 	return f
 }
 
+// env points the spec's source at the fixture's, for the binary.
+func (f *storeFixture) env() []string { return []string{dsnEnv + "=" + f.source} }
+
 // serve starts the pantau binary on the fixture's store, for Kabupaten
 // Bekasi, at pin.
 func (f *storeFixture) serve(t *testing.T, bin string, pin time.Time) *process {
 	t.Helper()
 	args := append([]string{"serve", "--config", f.spec, "--listen", "127.0.0.1:0", "--region", "32.16", "--store", "--api-open-read",
 		"--at", pin.Format(time.RFC3339)}, f.ts.flags()...)
-	p := startFaultBinary(t, bin, nil, args...)
+	p := startFaultBinary(t, bin, f.env(), args...)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("pantau log:\n%s", p.log.String())
@@ -154,6 +156,7 @@ func TestFaultStoreUnavailable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a private PostgreSQL server and pantau")
 	}
+	t.Parallel() // mostly waiting on pantau and the databases
 	bin := buildFaultBinary(t)
 	pin := noonToday()
 	srv := sourcetest.PrivatePostgres(t)
@@ -297,6 +300,7 @@ func TestFaultSQLiteStoreDiskFull(t *testing.T) {
 	if testing.Short() {
 		t.Skip("mounts a tmpfs and starts pantau")
 	}
+	t.Parallel() // mostly waiting on pantau and the databases
 	bin := buildFaultBinary(t)
 	pin := noonToday()
 	dir := tmpfs(t, "16m")

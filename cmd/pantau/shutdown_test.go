@@ -101,6 +101,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts pantau")
 	}
+	t.Parallel() // mostly waiting on pantau and the databases
 	bin := buildFaultBinary(t)
 	pin := noonToday()
 	historyRows := func(f *storeFixture) int {
@@ -127,7 +128,7 @@ func TestGracefulShutdown(t *testing.T) {
 
 	t.Run("with requests in flight, which complete", func(t *testing.T) {
 		f := newStoreFixture(t, newTestStore(t, "sqlite"), pin)
-		p := startFaultBinary(t, bin, nil, "serve", "--config", f.spec, "--listen", "127.0.0.1:0", "--store", "--api-open-read",
+		p := startFaultBinary(t, bin, f.env(), "serve", "--config", f.spec, "--listen", "127.0.0.1:0", "--store", "--api-open-read",
 			"--at", pin.Format(time.RFC3339), "--store-driver", f.ts.driver, "--store-dsn", f.ts.dsn)
 		waitFor(t, time.Minute, "/readyz to answer 200", func() bool {
 			code, _ := get(t, p.url+"/readyz")

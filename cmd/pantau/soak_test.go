@@ -26,12 +26,13 @@ func TestSoak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("holds a load for a minute")
 	}
+	t.Parallel() // mostly waiting on pantau and the databases
 	bin := buildFaultBinary(t)
 	pin := noonToday()
 	f := newStoreFixture(t, newTestStore(t, "postgres"), pin)
 	args := append([]string{"serve", "--config", f.spec, "--listen", "127.0.0.1:0", "--region", "32", "--store",
 		"--at", pin.Format(time.RFC3339)}, f.ts.flags()...)
-	p := startFaultBinary(t, bin, nil, args...)
+	p := startFaultBinary(t, bin, f.env(), args...)
 	t.Cleanup(func() {
 		if t.Failed() {
 			log := p.log.String()
