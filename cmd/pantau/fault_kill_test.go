@@ -186,10 +186,7 @@ func TestKill9DuringAPITargetWrites(t *testing.T) {
 			writes, acks := 0, 0
 			for attempt := range killAttempts {
 				p := f.serve(t, bin, pin)
-				waitFor(t, time.Minute, "/readyz to answer 200", func() bool {
-					code, _ := get(t, p.url+"/readyz")
-					return code == http.StatusOK
-				})
+				waitReady(t, p)
 				stop := make(chan struct{})
 				var wg sync.WaitGroup
 				for _, kec := range kecamatan {

@@ -50,10 +50,7 @@ func TestFaultsOfASource(t *testing.T) {
 				}
 			})
 			prom := startPrometheus(t, promBin, strings.TrimPrefix(p.url, "http://"), "1s", "1s")
-			waitFor(t, time.Minute, "/readyz to answer 200", func() bool {
-				code, _ := get(t, p.url+"/readyz")
-				return code == http.StatusOK
-			})
+			waitReady(t, p)
 
 			const sembako = `region_code="32.16"`
 			num, den := sembakoSums("32.16")

@@ -162,10 +162,7 @@ func TestFaultStoreUnavailable(t *testing.T) {
 	srv := sourcetest.PrivatePostgres(t)
 	f := newStoreFixture(t, testStore{"postgres", srv.Database("pantau")}, pin)
 	p := f.serve(t, bin, pin)
-	waitFor(t, time.Minute, "/readyz to answer 200", func() bool {
-		code, _ := get(t, p.url+"/readyz")
-		return code == http.StatusOK
-	})
+	waitReady(t, p)
 	target := func(body string) float64 {
 		v, _ := metricValue(body, "pantau_kpi_target", `kpi="ewarong_aktif"`, `region_code="32.16"`, `window="year"`)
 		return v
@@ -314,10 +311,7 @@ func TestFaultSQLiteStoreDiskFull(t *testing.T) {
 	free := fillDisk(t, dir)
 
 	p := f.serve(t, bin, pin)
-	waitFor(t, time.Minute, "/readyz to answer 200", func() bool {
-		code, _ := get(t, p.url+"/readyz")
-		return code == http.StatusOK
-	})
+	waitReady(t, p)
 	r := startReaders(p.url, "/metrics", "/api/v1/progress?kpi=ewarong_aktif&region=32.16")
 	const slack = 10 * time.Second
 	waitMetric(t, p.url, 2*faultRefresh+slack, "a failed close of the month", func(body string) bool {

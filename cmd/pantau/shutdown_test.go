@@ -130,10 +130,7 @@ func TestGracefulShutdown(t *testing.T) {
 		f := newStoreFixture(t, newTestStore(t, "sqlite"), pin)
 		p := startFaultBinary(t, bin, f.env(), "serve", "--config", f.spec, "--listen", "127.0.0.1:0", "--store", "--api-open-read",
 			"--at", pin.Format(time.RFC3339), "--store-driver", f.ts.driver, "--store-dsn", f.ts.dsn)
-		waitFor(t, time.Minute, "/readyz to answer 200", func() bool {
-			code, _ := get(t, p.url+"/readyz")
-			return code == http.StatusOK
-		})
+		waitReady(t, p)
 		waitFor(t, time.Minute, "the month to close", func() bool { return historyRows(f) > 0 })
 		closed := historyRows(f)
 		// The next refreshes wait on the lock: one is in flight at SIGTERM.

@@ -39,10 +39,7 @@ func TestSoak(t *testing.T) {
 			t.Logf("pantau log (last 4 KB):\n%s", log[max(0, len(log)-4096):])
 		}
 	})
-	waitFor(t, time.Minute, "/readyz to answer 200", func() bool {
-		code, _ := get(t, p.url+"/readyz")
-		return code == http.StatusOK
-	})
+	waitReady(t, p)
 	kecamatan := []string{"32.16.06", "32.16.07", "32.16.08", "32.16.09"}
 	soak := loadgen.Soak{
 		Duration:    *soakFor,
