@@ -133,17 +133,17 @@ func TestFaultsOfASource(t *testing.T) {
 			// with the table locked, Sembako's query waits, so some are
 			// killed in the middle of a query; then idle ones.
 			killed, midQuery := 0, 0
-			kill := func(d time.Duration) {
+			kill := func(d, every time.Duration) {
 				for end := time.Now().Add(d); time.Now().Before(end); {
 					k, m := srv.KillConnections("dinsos", holder)
 					killed, midQuery = killed+k, midQuery+m
-					time.Sleep(20 * time.Millisecond)
+					time.Sleep(every)
 				}
 			}
 			lockDB(tc.lock)
-			kill(2 * faultRefresh)
+			kill(2*faultRefresh, 250*time.Millisecond) // time for a query to start and wait
 			lockDB(tc.unlock)
-			kill(2 * faultRefresh)
+			kill(2*faultRefresh, 20*time.Millisecond)
 			if killed == 0 || midQuery == 0 {
 				t.Errorf("killed %d connections, %d of them mid-query: the fault was not injected", killed, midQuery)
 			}

@@ -289,7 +289,7 @@ func (s *Server) KillConnections(db string, spare ...int64) (killed, midQuery in
 		// A connection may end by itself between the list and the KILL.
 		if _, err := conn.ExecContext(ctx, "KILL CONNECTION "+strconv.FormatInt(v.id, 10)); err == nil {
 			killed++
-			if v.command == "Query" {
+			if v.command == "Query" || v.command == "Execute" { // a prepared statement's
 				midQuery++
 			}
 		} else if !strings.Contains(err.Error(), "Unknown thread") {
