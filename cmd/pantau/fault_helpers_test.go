@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -30,16 +27,10 @@ import (
 // for race reports when the test ends (startFaultBinary).
 func buildFaultBinary(t *testing.T) string {
 	t.Helper()
-	if !raceEnabled() {
-		return buildPantau(t)
+	if raceEnabled() {
+		return buildPantau(t, "-race")
 	}
-	bin := filepath.Join(t.TempDir(), "pantau")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, "go", "build", "-race", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build -race: %v\n%s", err, out)
-	}
-	return bin
+	return buildPantau(t)
 }
 
 func raceEnabled() bool {
