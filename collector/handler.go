@@ -41,7 +41,7 @@ func (c *Collector) MetricsHandler() http.Handler {
 			cached = s.exposition
 		}
 		h := w.Header()
-		h.Set("Content-Type", textFormat)
+		h.Set("Content-Type", string(textFormat))
 		h.Add("Vary", "Accept-Encoding")
 		if !acceptsGzip(r) {
 			h.Set("Content-Length", strconv.Itoa(cached.textBytes+len(self)))
@@ -67,7 +67,7 @@ func (c *Collector) MetricsHandler() http.Handler {
 	})
 }
 
-var textFormat = string(expfmt.NewFormat(expfmt.TypeTextPlain))
+var textFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
 
 // scrapeBuffer is a scrape's scratch space, kept between scrapes: the
 // self-metrics text and its encoder, and their compressed tail and
@@ -81,7 +81,7 @@ type scrapeBuffer struct {
 
 var scrapeBuffers = sync.Pool{New: func() any {
 	b := &scrapeBuffer{}
-	b.enc = expfmt.NewEncoder(&b.text, expfmt.NewFormat(expfmt.TypeTextPlain))
+	b.enc = expfmt.NewEncoder(&b.text, textFormat)
 	b.zw, _ = flate.NewWriter(io.Discard, flate.BestSpeed)
 	return b
 }}
