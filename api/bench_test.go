@@ -17,7 +17,7 @@ import (
 // region and window (about 2 million rows), each region's current run of
 // behind months 0 to 21 months long. Every kecamatan has an e-Warong and a
 // KUBE Jasa target and no rows in the test data, so all of them slip now:
-// the answers are full. Run it with -benchtime 5x or so: the store takes
+// the answers are full. Run it with -benchtime 3x or so: the store takes
 // about a minute to fill.
 func BenchmarkSlips(b *testing.B) {
 	ctx := context.Background()
