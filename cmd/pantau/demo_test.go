@@ -285,7 +285,7 @@ func TestDemo(t *testing.T) {
 				}
 			}
 		}
-		rows, err := st.History(ctx, store.HistoryFilter{KPI: "ewarong_aktif", Region: "31", Window: kpi.WindowYear, From: prev.String(), To: prev.String()})
+		rows, err := st.History(ctx, store.HistoryFilter{KPI: "ewarong_aktif", Regions: []string{"31"}, Window: kpi.WindowYear, From: prev.String(), To: prev.String()})
 		if err != nil {
 			t.Fatal(err)
 		}
