@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,8 +75,8 @@ func (a *API) requestLog(c *gin.Context) {
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	args := []any{"request_id", id, "method", c.Request.Method, "path", c.Request.URL.Path,
-		"query", c.Request.URL.RawQuery, "status", status, "bytes", c.Writer.Size(),
+	args := []any{"request_id", id, "method", c.Request.Method, "path", redactTokens(c.Request.URL.Path),
+		"query", redactTokens(c.Request.URL.RawQuery), "status", status, "bytes", c.Writer.Size(),
 		"duration", time.Since(start).Round(time.Microsecond)}
 	if name := c.GetString("token_name"); name != "" {
 		args = append(args, "token", name)
@@ -84,6 +85,16 @@ func (a *API) requestLog(c *gin.Context) {
 		args = append(args, "error", e)
 	}
 	a.opts.Logger.Log(c.Request.Context(), level, "api request", args...)
+}
+
+// tokenLike is an API token, also percent-encoded (once or more): the API
+// never takes one in the URL, but a client that puts one there must not get
+// it logged.
+var tokenLike = regexp.MustCompile(`(?i)` + regexp.QuoteMeta(strings.TrimSuffix(store.TokenPrefix, "_")) + `(_|%(25)*5f)[a-z0-9_%-]+`)
+
+// redactTokens replaces whatever looks like a token in a logged URL part.
+func redactTokens(s string) string {
+	return tokenLike.ReplaceAllString(s, store.TokenPrefix+"REDACTED")
 }
 
 func (a *API) recovered(c *gin.Context, err any) {
@@ -215,11 +226,18 @@ func (a *API) authenticate(r *request) error {
 	return nil
 }
 
-// fail writes err as the error JSON; errors that are not *Error are
-// internal and logged.
+// fail writes err as the error JSON; errors that are not *Error are a 503
+// when the store is unavailable, otherwise internal, and logged.
 func (r *request) fail(err error) {
 	var e *Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) && store.IsUnavailable(err) {
+		// Not a bug: the store is down or full, and the client may try
+		// again.
+		r.a.opts.Logger.Warn("api request failed: the store is unavailable", "request_id", r.GetString("request_id"), "err", err)
+		r.Header("Retry-After", retryAfter)
+		e = errorf(http.StatusServiceUnavailable, "store_unavailable", "pantau's store cannot be used right now (unreachable or out of space); try again later")
+	}
+	if e == nil {
 		r.a.opts.Logger.Error("api request failed", "request_id", r.GetString("request_id"), "err", err)
 		e = errorf(http.StatusInternalServerError, "internal", "internal error; the request id %s is in pantau's log", r.GetString("request_id"))
 	}

@@ -218,6 +218,10 @@ func TestPrepareRejects(t *testing.T) {
 		{"dblink escapes the transaction", DriverPostgres,
 			"SELECT * FROM dblink('dbname=x', 'DELETE FROM t') AS r(a int)", ErrNotReadOnly, "dblink", 1,
 			"outside the read-only transaction"},
+		{"a MySQL user variable assignment inside a SELECT", DriverMySQL,
+			"SELECT kode AS region_code,\n  @n := @n + 1 AS value FROM t", ErrNotReadOnly, ":=", 2, ":= sets a user variable"},
+		{"pg_read_file reads a server file", DriverPostgres,
+			"SELECT pg_read_file('/etc/passwd') AS value", ErrNotReadOnly, "pg_read_file", 1, "pg_read_file() reads a file on the server"},
 		{"MySQL GET_LOCK takes a lock", DriverMySQL,
 			"SELECT get_lock('x', 10)", ErrNotReadOnly, "get_lock", 1, "get_lock() takes a lock"},
 	}
@@ -260,6 +264,8 @@ func TestReadOnlyLookalikesAreAccepted(t *testing.T) {
 		{"a column named like a function, not called", DriverMySQL, "SELECT get_lock AS value FROM t"},
 		{"pg_sleep, which writes nothing; the timeout bounds it", DriverPostgres, "SELECT pg_sleep(1)"},
 		{"MySQL's SLEEP, which writes nothing", DriverMySQL, "SELECT SLEEP(1)"},
+		{"a PostgreSQL named argument, which assigns nothing", DriverPostgres, "SELECT make_interval(days := 1) AS value"},
+		{"a := inside a MySQL string", DriverMySQL, "SELECT 'a := b' AS region_code, 1 AS value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,13 +12,18 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pantau-id/pantau/api"
 	"github.com/pantau-id/pantau/collector"
 	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/history"
+	"github.com/pantau-id/pantau/httpserve"
 	"github.com/pantau-id/pantau/kpi"
 	"github.com/pantau-id/pantau/store"
 	"github.com/pantau-id/pantau/wilayah"
@@ -41,9 +46,11 @@ interval, computes progress for every region at every level, and serves it:
 	           slips, targets, export; needs a token (pantau token create)
 	           unless --api-open-read
 	/healthz   200 while the process runs
-	/readyz    200 once every KPI has refreshed successfully at least once;
-	           503 naming the KPIs that never have (a source unreachable
-	           since start-up) or saying the first refresh is still running
+	/readyz    200 once every KPI has refreshed successfully at least once
+	           (naming what is wrong, if anything: KPIs served stale, the
+	           store failing); 503 naming the KPIs
+	           that never have (a source unreachable since start-up) or
+	           saying the first refresh is still running
 	/          a landing page: per KPI, whether its data is fresh, stale or
 	           failing, and how the regions stand this month
 
@@ -69,6 +76,14 @@ returned, the regions at its level without data and the rows rejected by
 reason, then what to check (a query returning a region more than once, as
 one without GROUP BY does; regions without data; a KPI without any target).
 
+--web.config.file FILE takes Prometheus' web configuration (the format of
+exporter-toolkit): TLS with tls_server_config, basic auth with
+basic_auth_users (bcrypt hashes: htpasswd -nBC 10 "" | tr -d ':'). Basic
+auth then guards /metrics, /readyz and the pages; a request to /api/v1
+with a bearer token is authorized by the token instead. Every answer
+carries security headers (nosniff, no framing, a strict
+Content-Security-Policy).
+
 SIGINT or SIGTERM stops serving gracefully: the refresh in flight is
 cancelled and connections are closed.
 
@@ -82,6 +97,7 @@ Example:
 
 type serveConfig struct {
 	config, listen, region, logFormat, logLevel string
+	webConfig                                   string
 	once                                        bool
 	store                                       storeFlags
 	useStore                                    bool
@@ -94,6 +110,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	serveCfg := &serveConfig{}
 	fs.StringVar(&serveCfg.config, "config", "", "KPI spec `file` (required)")
 	fs.StringVar(&serveCfg.listen, "listen", defaultListen, "`address` to serve HTTP on")
+	webConfigFlag(fs, &serveCfg.webConfig)
 	fs.StringVar(&serveCfg.region, "region", "", "collect only this region `code` and below (like 32 for Jawa Barat), to shard a national deployment per province")
 	fs.BoolVar(&serveCfg.once, "once", false, "run one refresh, print a summary and exit")
 	fs.StringVar(&serveCfg.logFormat, "log-format", "text", "log `format`: text or json")
@@ -124,12 +141,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "pantau serve: %v\n", err)
 		return exitUsage
 	}
+	// The MySQL driver logs a cut connection itself, to stderr: into
+	// pantau's log instead, in its format. The driver's logger is global,
+	// so the first serve of the process sets it.
+	mysqlLogOnce.Do(func() { _ = mysql.SetLogger(mysqlLog{log}) })
 	spec, err := config.Load(cfg.config)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\npantau serve: fix the spec above (pantau check %s lists every problem)\n", err, cfg.config)
 		return exitFailure
 	}
 	logSpecWarnings(log, spec)
+	webCfg, err := httpserve.Load(cfg.webConfig, api.Prefix+"/")
+	if err != nil {
+		fmt.Fprintf(stderr, "pantau serve: --web.config.file: %v\n", err)
+		return exitFailure
+	}
 	var st *store.Store
 	if cfg.useStore {
 		// Serving migrates at start-up, as 'pantau migrate' would; a store
@@ -152,6 +178,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailure
 	}
 	defer rt.close()
+	rt.web = webCfg
 	hint := storeHint(spec, cfg.config)
 	if cfg.once {
 		snap := rt.collector.Refresh(ctx)
@@ -181,6 +208,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
+// webConfigFlag registers --web.config.file, named as in Prometheus and
+// its exporters.
+func webConfigFlag(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "web.config.file", "", "Prometheus-style web configuration `file`: TLS (tls_server_config) and basic auth (basic_auth_users) for the listener")
+}
+
 // logSpecWarnings logs what pantau check would warn about the spec.
 func logSpecWarnings(log *slog.Logger, spec *config.Spec) {
 	for _, w := range spec.Warnings {
@@ -203,6 +236,13 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: use text or json", format)
 }
 
+// mysqlLog passes the MySQL driver's messages to slog, as warnings.
+type mysqlLog struct{ log *slog.Logger }
+
+var mysqlLogOnce sync.Once
+
+func (l mysqlLog) Print(v ...any) { l.log.Warn("mysql driver: " + fmt.Sprint(v...)) }
+
 // app is a running collector with its open sources.
 type app struct {
 	regions   *kpi.Hierarchy
@@ -211,6 +251,8 @@ type app struct {
 	log       *slog.Logger
 	// reloader is nil when there is no spec file to reload (the demo).
 	reloader *reloader
+	// web is the listener's TLS and basic auth; nil is plain HTTP.
+	web *httpserve.Web
 }
 
 // startRuntime opens the spec's sources and wires a collector. With a store
@@ -239,6 +281,12 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 		return nil, err
 	}
 	opts := collector.Options{Spec: spec, Regions: regions, Scope: region, Sources: queriers, Logger: log, Version: buildVersion(), Now: clockOf(ctx)}
+	// Counted apart from the refresh: a month that cannot be closed is
+	// retried after every refresh, and its values are not lost meanwhile.
+	historyFailures := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "pantau_history_close_failures_total",
+		Help: "Attempts to close the previous month into monthly history that failed (the store unreachable or full, a source query failing); each is retried after the next refresh.",
+	})
 	if st != nil {
 		opts.Targets = st
 		opts.ClosedMonths = st
@@ -246,6 +294,10 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 			spec := rt.collector.Spec() // the reloaded one, if any
 			prev := kpi.PeriodAt(s.At, spec.Location).Prev()
 			n, err := history.CloseMonth(ctx, rt.collector, st, spec.KPIIDs(), prev, s.At)
+			if err != nil {
+				historyFailures.Inc()
+			}
+			rt.collector.SetProblem("monthly history", err)
 			switch {
 			case err != nil:
 				log.Warn("closing month into history", "period", prev.String(), "err", err)
@@ -258,6 +310,10 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 	if err != nil {
 		rt.close()
 		return nil, err
+	}
+	rt.collector.Registry().MustRegister(newPoolMetrics(&rt.pool, st))
+	if st != nil {
+		rt.collector.Registry().MustRegister(historyFailures)
 	}
 	return rt, nil
 }
@@ -304,6 +360,10 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 			http.Error(w, "not ready: "+err.Error()+"\n", http.StatusServiceUnavailable)
 			return
 		}
+		if problems := rt.collector.Problems(); len(problems) > 0 {
+			fmt.Fprintf(w, "ok, with %d problems:\n%s\n", len(problems), strings.Join(problems, "\n"))
+			return
+		}
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /{$}", rt.landing)
@@ -321,9 +381,11 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 		rt.collector.Run(loopCtx)
 	}()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	serve := rt.web.Configure(srv)
+	go func() { serveErr <- serve(ln) }()
 	spec := rt.collector.Spec()
-	rt.log.Info("pantau serving", "address", "http://"+ln.Addr().String(), "kpis", len(spec.KPIs), "refresh", spec.Refresh)
+	rt.log.Info("pantau serving", "address", rt.web.Scheme()+"://"+ln.Addr().String(), "listener", rt.web.Describe(),
+		"kpis", len(spec.KPIs), "refresh", spec.Refresh)
 
 	var err error
 	select {
