@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -191,15 +192,9 @@ func (a *API) authenticate(r *request) error {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return errorf(http.StatusUnauthorized, "unauthorized", "the Authorization header must be: Bearer pnt_...")
 	}
-	if a.opts.Store == nil {
-		return errorf(http.StatusUnauthorized, "unauthorized", "this pantau runs without a store and so has no tokens")
-	}
-	t, err := a.opts.Store.LookupToken(r.Request.Context(), strings.TrimSpace(token))
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusUnauthorized, "unauthorized", "the token is unknown or revoked")
-	}
+	t, err := a.lookupToken(r.Request.Context(), strings.TrimSpace(token))
 	if err != nil {
-		return fmt.Errorf("checking the token: %w", err)
+		return err
 	}
 	r.token = t
 	r.Set("token_name", t.Name)
@@ -207,6 +202,20 @@ func (a *API) authenticate(r *request) error {
 		return forbidden("this needs an admin token; token %q is a %s", t.Name, t.Role)
 	}
 	return nil
+}
+
+func (a *API) lookupToken(ctx context.Context, secret string) (store.Token, error) {
+	if a.opts.Store == nil {
+		return store.Token{}, errorf(http.StatusUnauthorized, "unauthorized", "this pantau runs without a store and so has no tokens")
+	}
+	t, err := a.opts.Store.LookupToken(ctx, secret)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Token{}, errorf(http.StatusUnauthorized, "unauthorized", "the token is unknown or revoked")
+	}
+	if err != nil {
+		return store.Token{}, fmt.Errorf("checking the token: %w", err)
+	}
+	return t, nil
 }
 
 // fail writes err as the error JSON; errors that are not *Error are
