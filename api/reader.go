@@ -93,3 +93,7 @@ func (rd *Reader) History(ctx context.Context, snap *collector.Snapshot, scope s
 	}
 	return rd.a.historyOf(ctx, ks, reg, from, kpi.Period{})
 }
+
+// ProvinceBoundaries is the embedded province GeoJSON served at
+// /geo/provinces (CC BY 4.0, attribution in api/geo/README.md).
+func ProvinceBoundaries() []byte { return provincesGeoJSON }

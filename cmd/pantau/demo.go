@@ -250,13 +250,14 @@ func printDemoBanner(w io.Writer, base, dataDir, info string, targets store.Summ
 	fmt.Fprintf(w, `
 pantau demo is running on %[1]s (Ctrl-C stops it).
 
+  Overview: %[1]s/
+            open it in a browser: map, ranking, drill-down and history (read-only)
   Data:     %[2]s
             %[3]s
   Targets:  %[4]d created, %[5]d updated, %[6]d unchanged (store %[2]s/pantau.db)
   Month:    %[7]s (Asia/Jakarta)
 
 Look at:
-  %[1]s/            landing page with every KPI's state
   %[1]s/metrics     Prometheus metrics (the first refresh takes a few seconds)
   %[1]s/api/v1/     the JSON API (docs/api.md), open for reading without a
       token in the demo (--api-open-read); writes need an admin token:
