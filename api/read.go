@@ -3,6 +3,7 @@ package api
 import (
 	"cmp"
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -162,7 +163,11 @@ func (a *API) progressRows(ctx context.Context, snap *collector.Snapshot, s *sel
 			return nil, fromStore, badParam("period", "%s has no values yet for %s: its latest month is %s", period, st.Def.ID, st.Period)
 		}
 		fromStore = true
-		hist, err := a.readHistory(ctx, store.HistoryFilter{KPI: st.Def.ID, From: period.String(), To: period.String(), Window: s.window, Level: s.level})
+		f := store.HistoryFilter{KPI: st.Def.ID, From: period.String(), To: period.String(), Window: s.window, Level: s.level}
+		if len(s.region) <= maxHistoryRegions {
+			f.Regions = slices.Sorted(maps.Keys(s.region))
+		}
+		hist, err := a.readHistory(ctx, f)
 		if err != nil {
 			return nil, fromStore, err
 		}
@@ -182,6 +187,10 @@ func (a *API) progressRows(ctx context.Context, snap *collector.Snapshot, s *sel
 	})
 	return rows, fromStore, nil
 }
+
+// maxHistoryRegions is the most regions a history read names one by one;
+// more are read by level and filtered here.
+const maxHistoryRegions = 500
 
 func levelOf(name string) kpi.Level {
 	l, _ := kpi.ParseLevel(name)

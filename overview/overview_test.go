@@ -95,7 +95,7 @@ func TestPagesShowEachRegionsFiguresRankingAndHistory(t *testing.T) {
 			name: "a kecamatan shows its own figures and no ranking below the KPI's level",
 			path: "/wilayah/32.16.06?kpi=kube_jasa", kpiID: "kube_jasa",
 			// 2 formed in October of 12/12 a month (0,5 due by the 16th); 3 this year.
-			kpiRow:  []string{"KUBE Jasa terbentuk", "2026-10", "2", "1", "0,5", "400 %", "sesuai target", "4", "3", "12", "3,8", "tertinggal"},
+			kpiRow: []string{"KUBE Jasa terbentuk", "2026-10", "2", "1", "0,5", "400 %", "sesuai target", "4", "3", "12", "3,8", "tertinggal"},
 			// A flow's target line adds up every month since January, and only
 			// September is in history: the line is unknown, not zero.
 			history: [][]string{{"Sep 2026", "1", "—", "tertinggal", "final"}, {"Okt 2026", "3", "—", "sesuai target", "berjalan"}},
@@ -104,7 +104,9 @@ func TestPagesShowEachRegionsFiguresRankingAndHistory(t *testing.T) {
 					t.Errorf("a kecamatan page has a ranking: %s", got)
 				}
 				var crumbs []string
-				for _, li := range all(n, func(c *html.Node) bool { return c.Data == "li" && c.Parent != nil && attr(c.Parent, "class") == "crumbs" }) {
+				for _, li := range all(n, func(c *html.Node) bool {
+					return c.Data == "li" && c.Parent != nil && attr(c.Parent, "class") == "crumbs"
+				}) {
 					crumbs = append(crumbs, text(li))
 				}
 				if want := []string{"Indonesia", "Jawa Barat", "Kabupaten Bekasi", "Tambun Selatan"}; !reflect.DeepEqual(crumbs, want) {

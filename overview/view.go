@@ -431,6 +431,9 @@ func (o *Overview) children(ctx context.Context, snap *collector.Snapshot, v vie
 	}
 	prevQ := base
 	prevQ.Period = sel.Period.Prev()
+	for _, r := range rows {
+		prevQ.Regions = append(prevQ.Regions, r.RegionCode) // an indexed read, not the whole level
+	}
 	prevRows, err := rd.Progress(ctx, snap, prevQ)
 	var ae *api.Error
 	prevPace := map[string]kpi.Number{}

@@ -52,8 +52,11 @@ func HistoryRows(period kpi.Period, closedAt time.Time, ps []kpi.Progress) []His
 // HistoryFilter selects history rows; zero fields match everything. From
 // and To ("2026-01", "2026-12") are inclusive.
 type HistoryFilter struct {
-	KPI      string
-	Region   string // exact region code
+	KPI    string
+	Region string // exact region code
+	// Regions are exact region codes, any of them (an indexed read of a
+	// few regions, where a Level alone reads the whole level).
+	Regions  []string
 	Level    *kpi.Level
 	From, To string
 	Window   kpi.Window
@@ -228,6 +231,12 @@ func (s *Store) History(ctx context.Context, f HistoryFilter) ([]HistoryRow, err
 	}
 	if f.Region != "" {
 		where, args = append(where, "region_code = ?"), append(args, f.Region)
+	}
+	if len(f.Regions) > 0 {
+		where = append(where, "region_code IN (?"+strings.Repeat(", ?", len(f.Regions)-1)+")")
+		for _, r := range f.Regions {
+			args = append(args, r)
+		}
 	}
 	if f.Level != nil {
 		where, args = append(where, "level = ?"), append(args, f.Level.String())
