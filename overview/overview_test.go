@@ -70,7 +70,7 @@ func TestPagesShowEachRegionsFiguresRankingAndHistory(t *testing.T) {
 			history: [][]string{{"Sep 2026", "5", "6", "tertinggal", "final"}, {"Okt 2026", "5", "6,3", "tertinggal", "berjalan"}},
 			check: func(t *testing.T, n *html.Node) {
 				bars := all(n, func(c *html.Node) bool { return c.Data == "ol" && attr(c, "class") == "batang" })
-				if len(bars) != 1 || !strings.HasPrefix(text(bars[0]), "Tambun Selatan laju 69 % · tertinggal Cibitung laju 112 % · sesuai target") {
+				if len(bars) != 1 || !strings.HasPrefix(text(bars[0]), "Tambun Selatan laju 69 % · tertinggal Cibitung laju 112 % · sesuai target Tarumajaya aktual 0 · tanpa target") {
 					t.Errorf("the bars should rank the kecamatan, worst pace first, in words: %v", bars)
 				}
 				if len(all(n, func(c *html.Node) bool { return c.Data == "path" })) != 0 {
@@ -247,6 +247,7 @@ func TestStaleOrMissingDataIsSaidInWordsNotShownAsZero(t *testing.T) {
 		body := f.get(t, "/wilayah/32.16", "").Body.String()
 		for _, want := range []string{
 			"<td>dinsos</td>",
+			"Data e-Warong aktif basi: sumber dinsos gagal diperbarui; angka di halaman ini dari 2026-10-16 12:00:00 WIB.",
 			`<span class="basi">basi: pembaruan terakhir gagal</span><br><small>data per 2026-10-16 12:00:00 WIB</small>`,
 			`<span class="basi">(basi)</span>`,
 			`<td class="angka">3</td><td class="angka">4,5</td>`, // Tambun Selatan's last e-Warong figures
@@ -267,7 +268,8 @@ func TestStaleOrMissingDataIsSaidInWordsNotShownAsZero(t *testing.T) {
 			t.Errorf("%d, e-Warong row %q; want it to say there is no data", rec.Code, row)
 		}
 		body := rec.Body.String()
-		for _, want := range []string{"gagal: belum pernah berhasil diperbarui", "belum ada data dari sumber dinsos", "Belum siap"} {
+		for _, want := range []string{"gagal: belum pernah berhasil diperbarui", "belum ada data dari sumber dinsos", "Belum siap",
+			"e-Warong aktif: belum ada data, sumber dinsos belum pernah berhasil dibaca."} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the page lacks %q", want)
 			}

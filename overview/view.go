@@ -573,6 +573,9 @@ func bars(rows []rankRow) []bar {
 	out := make([]bar, 0, len(sorted))
 	for _, r := range sorted {
 		b := bar{Name: r.Name, Href: r.Href, Fill: r.Fill, Label: "laju " + r.Cells.Pace + " · " + r.Cells.Status}
+		if !r.pace.OK {
+			b.Label = "aktual " + r.Cells.Actual + " · " + r.Cells.Status
+		}
 		if r.pace.OK {
 			b.Width = math.Round(min(max(r.pace.V, 0), 1.5)/1.5*1000) / 10
 		}
