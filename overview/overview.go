@@ -7,13 +7,11 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/pantau-id/pantau/api"
-	"github.com/pantau-id/pantau/collector"
 	"github.com/pantau-id/pantau/kpi"
 )
 
@@ -259,8 +257,3 @@ func wib(t time.Time) string { return t.In(kpi.WIB).Format("2006-01-02 15:04:05"
 func regionHref(code string, q pageQuery) string {
 	return "/wilayah/" + code + q.encode(nil)
 }
-
-// snapshotState is what the page needs of a KPI's state.
-func kpiState(snap *collector.Snapshot, id string) (collector.KPIState, bool) { return snap.KPI(id) }
-
-var _ = strconv.Itoa

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -74,11 +73,10 @@ type kpiRow struct {
 	Period               string
 	// NoValues is set for a KPI that has never refreshed: nothing to show,
 	// not zeros.
-	NoValues     bool
-	Stale        bool
-	Month, Year  cells
-	Rate         bool
-	LowerIsBette bool
+	NoValues    bool
+	Stale       bool
+	Month, Year cells
+	Rate        bool
 }
 
 // cells are one window's figures, formatted.
@@ -326,7 +324,6 @@ type rankRow struct {
 	No          int
 	Code, Name  string
 	Href        string
-	cells       cells
 	Cells       cells
 	pace, att   kpi.Number
 	slip        kpi.Number
@@ -583,5 +580,3 @@ func bars(rows []rankRow) []bar {
 	}
 	return out
 }
-
-var _ = time.Now
