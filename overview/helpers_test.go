@@ -164,10 +164,12 @@ func (f *fixture) get(t testing.TB, path, token string) *httptest.ResponseRecord
 	return rec
 }
 
-func (f *fixture) login(t testing.TB, secret string) *httptest.ResponseRecorder {
+// login posts the token form, from the page of origin.
+func (f *fixture) login(t testing.TB, secret, origin string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, "/masuk", strings.NewReader(url.Values{"token": {secret}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
 	rec := httptest.NewRecorder()
 	f.mux.ServeHTTP(rec, req)
 	return rec

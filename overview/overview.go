@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -144,7 +145,22 @@ func (o *Overview) authenticate(ctx context.Context, r *http.Request) (viewer, *
 	return v, nil, nil
 }
 
+// crossSite reports a form posted from another site's page, which must
+// not log the browser in or out: browsers send Origin with every POST.
+func crossSite(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || u.Host != r.Host
+}
+
 func (o *Overview) login(w http.ResponseWriter, r *http.Request) {
+	if crossSite(r) {
+		o.render(w, r, http.StatusForbidden, &page{Title: "Galat", Message: "Formulir ini hanya dapat dikirim dari halaman pantau sendiri."})
+		return
+	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	if token == "" {
 		o.render(w, r, http.StatusBadRequest, &page{Title: "Masuk", Login: true, Message: "Isi token terlebih dahulu."})
@@ -163,6 +179,10 @@ func (o *Overview) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (o *Overview) logout(w http.ResponseWriter, r *http.Request) {
+	if crossSite(r) {
+		o.render(w, r, http.StatusForbidden, &page{Title: "Galat", Message: "Formulir ini hanya dapat dikirim dari halaman pantau sendiri."})
+		return
+	}
 	http.SetCookie(w, tokenCookie(r, "", -1))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

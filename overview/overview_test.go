@@ -183,12 +183,15 @@ func TestATokensScopeHoldsOnThePages(t *testing.T) {
 		t.Fatalf("without a token: %d, want 401 with the token form:\n%s", rec.Code, rec.Body.String())
 	}
 
-	rec = f.login(t, "pnt_wrong")
+	rec = f.login(t, "pnt_wrong", "http://example.com")
 	if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "Token tidak dikenal atau sudah dicabut.") || rec.Header().Get("Set-Cookie") != "" {
 		t.Errorf("a wrong token: %d, cookie %q, want 401 saying so and no cookie:\n%s", rec.Code, rec.Header().Get("Set-Cookie"), rec.Body.String())
 	}
 
-	rec = f.login(t, f.tokens["bekasi"])
+	if rec = f.login(t, f.tokens["bekasi"], "http://evil.example"); rec.Code != http.StatusForbidden || rec.Header().Get("Set-Cookie") != "" {
+		t.Errorf("a token posted from another site's page: %d, cookie %q; want 403 and no cookie", rec.Code, rec.Header().Get("Set-Cookie"))
+	}
+	rec = f.login(t, f.tokens["bekasi"], "http://example.com")
 	cookie := rec.Result().Cookies()
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" || len(cookie) != 1 ||
 		cookie[0].Value != f.tokens["bekasi"] || !cookie[0].HttpOnly || cookie[0].SameSite != http.SameSiteStrictMode || cookie[0].Secure {

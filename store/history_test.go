@@ -127,7 +127,7 @@ func TestHistory(t *testing.T) {
 				t.Errorf("History:\n got %+v\nwant %+v", got, row)
 			}
 		}},
-		{"History filters by KPI, region, level, months and window, ordered by region and period", func(t *testing.T, s *Store) {
+		{"History filters by KPI, region or regions, level, months and window, ordered by region and period", func(t *testing.T, s *Store) {
 			mustWriteHistory(t, s, historyFixture())
 			prov, kec := kpi.LevelProvinsi, kpi.LevelKecamatan
 			key := func(r HistoryRow) string { return r.KPI + " " + r.Region + " " + r.Period + " " + string(r.Window) }
@@ -143,6 +143,9 @@ func TestHistory(t *testing.T) {
 					"ewarong_aktif 32 2026-09 year", "sembako_salur 32 2026-09 year"}},
 				{HistoryFilter{KPI: "sembako_salur", From: "2026-10", Window: kpi.WindowYear}, []string{
 					"sembako_salur 32 2026-10 year", "sembako_salur 32.16.06 2026-10 year"}},
+				{HistoryFilter{KPI: "sembako_salur", Regions: []string{"32.16.06", "32", "31"}, From: "2026-10", Window: kpi.WindowYear}, []string{
+					"sembako_salur 32 2026-10 year", "sembako_salur 32.16.06 2026-10 year"}},
+				{HistoryFilter{KPI: "ewarong_aktif", Regions: []string{"32.16.06"}, Level: &prov}, nil},
 				{HistoryFilter{From: "2026-11"}, nil},
 			} {
 				var got []string

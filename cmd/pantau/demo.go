@@ -32,8 +32,9 @@ PKH stages and graduations, with a few regions lagging or stalled so that
 there is something to find. It writes this year's targets (DKI Jakarta:
 70 e-Warong and 71 KUBE Jasa) into a SQLite store, and then serves exactly
 like 'pantau serve' with the ordinary spec examples/dinsos.yaml, only with
-the source switched to the generated SQLite file. The JSON API at /api/v1
-is open for reading without a token (serve's --api-open-read).
+the source switched to the generated SQLite file. The overview at / (map,
+ranking, drill-down and history; docs/overview.md) and the JSON API at
+/api/v1 are open for reading without a token (serve's --api-open-read).
 
 While it serves, it closes every month from January of last year into the
 store's monthly history, printing its progress, so that the API's history,
