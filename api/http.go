@@ -51,6 +51,10 @@ func abort(c *gin.Context, status int, code, msg string) {
 	c.AbortWithStatusJSON(status, gin.H{"error": Error{Code: code, Message: msg}})
 }
 
+func errNotReady() *Error {
+	return errorf(http.StatusServiceUnavailable, "not_ready", "the first refresh has not finished yet; try again in a few seconds")
+}
+
 // retryAfter is what a client is told to wait before the first refresh
 // has finished: a refresh of a national spec takes seconds.
 const retryAfter = "5"
@@ -165,7 +169,7 @@ func (a *API) prepare(r *request) error {
 		r.snap = a.opts.Snapshots.Snapshot()
 		if r.snap == nil {
 			r.Header("Retry-After", retryAfter)
-			return errorf(http.StatusServiceUnavailable, "not_ready", "the first refresh has not finished yet; try again in a few seconds")
+			return errNotReady()
 		}
 		if _, ok := r.snap.Hierarchy.Lookup(r.scope()); !ok {
 			return forbidden("the token's scope %s is outside the regions this pantau collects", r.scope())

@@ -164,7 +164,7 @@ func (a *API) progressRows(ctx context.Context, snap *collector.Snapshot, s *sel
 		}
 		fromStore = true
 		f := store.HistoryFilter{KPI: st.Def.ID, From: period.String(), To: period.String(), Window: s.window, Level: s.level}
-		if len(s.region) <= maxHistoryRegions {
+		if n := len(s.region); n > 0 && n <= maxHistoryRegions {
 			f.Regions = slices.Sorted(maps.Keys(s.region))
 		}
 		hist, err := a.readHistory(ctx, f)

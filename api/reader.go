@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/pantau-id/pantau/collector"
 	"github.com/pantau-id/pantau/kpi"
@@ -27,12 +26,11 @@ func (rd *Reader) Token(ctx context.Context, secret string) (store.Token, error)
 	return rd.a.lookupToken(ctx, secret)
 }
 
-// Snapshot is the latest snapshot, a 503 before the first refresh, with
-// the spec in use.
+// Snapshot is the latest snapshot; before the first refresh a 503.
 func (rd *Reader) Snapshot() (*collector.Snapshot, error) {
 	s := rd.a.opts.Snapshots.Snapshot()
 	if s == nil {
-		return nil, errorf(http.StatusServiceUnavailable, "not_ready", "the first refresh has not finished yet; try again in a few seconds")
+		return nil, errNotReady()
 	}
 	return s, nil
 }

@@ -19,13 +19,15 @@ import (
 type chart struct {
 	Year          int
 	Width, Height int
-	Actual        string // polyline points
-	Target        string
-	Dots          []dot
-	Ticks         []tick
-	Months        []tick
-	Rows          []historyRow
-	Summary       string
+	// Left and Right bound the plot, where the grid lines run.
+	Left, Right int
+	Actual      string // polyline points
+	Target      string
+	Dots        []dot
+	Ticks       []tick
+	Months      []tick
+	Rows        []historyRow
+	Summary     string
 }
 
 type dot struct {
@@ -77,7 +79,7 @@ func (o *Overview) history(ctx context.Context, snap *collector.Snapshot, v view
 }
 
 func drawHistory(rows []api.HistoryRow, k kpi.KPI, year int) *chart {
-	c := &chart{Year: year, Width: chartWidth, Height: chartHeight}
+	c := &chart{Year: year, Width: chartWidth, Height: chartHeight, Left: chartLeft, Right: chartWidth - chartRight}
 	top := 0.0
 	for _, r := range rows {
 		if r.CumulativeActual.OK {

@@ -47,7 +47,6 @@ type page struct {
 	History    *chart
 	// HistoryNote says why there is no history.
 	HistoryNote string
-	Colour      string
 	ColourLinks []link
 	Legend      []legendItem
 }
@@ -237,7 +236,7 @@ func (o *Overview) build(ctx context.Context, snap *collector.Snapshot, v viewer
 	if q.KPI != "" {
 		sel, _ = snap.KPI(q.KPI)
 	}
-	p := &page{Title: reg.Name, Viewer: v.name, At: wib(snap.At), NotReady: !o.opts.Ready(), Colour: q.Colour,
+	p := &page{Title: reg.Name, Viewer: v.name, At: wib(snap.At), NotReady: !o.opts.Ready(),
 		Region: api.RegionRow{Code: reg.Code, Name: reg.Name, Level: reg.Level.String()}, Level: levelLabels[reg.Level]}
 	p.Crumbs = crumbs(snap, v, reg, q)
 	p.Data = o.freshness(snap)
@@ -329,7 +328,6 @@ type rankRow struct {
 	slip        kpi.Number
 	Slip        string
 	SlipClass   string
-	BarWidth    float64 // percent of the bar's track
 	Fill        string
 	Description string
 }
@@ -363,7 +361,7 @@ type mapView struct {
 }
 
 type mapShape struct {
-	Code, Name, D, Fill, Href, Title string
+	Code, D, Fill, Href, Title string
 }
 
 type legendItem struct{ Label, Fill string }
@@ -553,9 +551,9 @@ func nationalMap(rows []rankRow) *mapView {
 	}
 	m := &mapView{Width: pm.Width, Height: pm.Height}
 	for _, s := range pm.Shapes {
-		sh := mapShape{Code: s.Code, Name: s.Name, D: s.D, Fill: statusFills[kpi.NoData], Title: s.Name + ": tidak ada data"}
+		sh := mapShape{Code: s.Code, D: s.D, Fill: statusFills[kpi.NoData], Title: s.Name + ": tidak ada data"}
 		if r := byCode[s.Code]; r != nil {
-			sh.Name, sh.Fill, sh.Href, sh.Title = r.Name, r.Fill, r.Href, r.Description
+			sh.Fill, sh.Href, sh.Title = r.Fill, r.Href, r.Description
 		}
 		m.Shapes = append(m.Shapes, sh)
 	}
