@@ -15,7 +15,7 @@ import (
 // 12:00 WIB, when 19/24 of a linear target is due and October's month
 // target is 10/12 of the way from the 1 January level (stocks).
 func TestPagesShowEachRegionsFiguresRankingAndHistory(t *testing.T) {
-	f := newFixture(t, fixtureOptions{openRead: true})
+	f := newFixture(t, fixtureOptions{openRead: true, september: true})
 	tests := []struct {
 		name string
 		path string
@@ -29,7 +29,7 @@ func TestPagesShowEachRegionsFiguresRankingAndHistory(t *testing.T) {
 		check   func(t *testing.T, n *html.Node)
 	}{
 		{
-			name: "the national page maps the 38 provinces and ranks DKI Jakarta below Jawa Barat",
+			name: "the national page maps the 38 provinces and ranks DKI Jakarta, furthest behind, first",
 			path: "/", kpiID: "ewarong_aktif",
 			// Σ provinces: DKI 4 of 5⅓ (6 from a level of 2), Jawa Barat 8 of 9.8.
 			kpiRow: []string{"e-Warong aktif", "2026-10", "12", "15,2", "14,7", "82 %", "tertinggal", "12,3", "12", "17", "13,6", "tertinggal"},
