@@ -60,6 +60,8 @@ type fixtureOptions struct {
 	noRefresh bool
 	// noStore runs the pages without a store (no history, no tokens).
 	noStore bool
+	// root is the region the pantau collects (serve --region).
+	root string
 	// september closes September 2026 into monthly history (the whole
 	// nation: it costs a second, many under -race).
 	september bool
@@ -148,7 +150,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ov, err := New(Options{Reader: a.Reader(), Ready: f.collector.Ready, Logger: slog.New(slog.DiscardHandler)})
+	ov, err := New(Options{Reader: a.Reader(), Root: o.root, Ready: f.collector.Ready, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -298,3 +298,22 @@ func TestStaleOrMissingDataIsSaidInWordsNotShownAsZero(t *testing.T) {
 		}
 	})
 }
+
+func TestAShardOpensOnItsOwnRegion(t *testing.T) {
+	f := newFixture(t, fixtureOptions{root: "31"})
+	for _, tt := range []struct {
+		name, token string
+		status      int
+		says        string
+	}{
+		{"a national token lands on the shard's province", "national", http.StatusOK, "Daerah Khusus Ibukota Jakarta provinsi · 31"},
+		{"a token for a region outside the shard is told so", "bekasi", http.StatusForbidden, "Token Anda untuk wilayah 32.16, dan pantau ini memantau 31."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := f.get(t, "/", tt.token)
+			if rec.Code != tt.status || !strings.Contains(text(byID(doc(t, rec), "isi")), tt.says) {
+				t.Errorf("GET / as %s: %d, want %d saying %q:\n%s", tt.token, rec.Code, tt.status, tt.says, rec.Body.String())
+			}
+		})
+	}
+}
