@@ -45,6 +45,10 @@ type historyRow struct {
 	Month, Actual, Target, Status, StatusClass, State string
 }
 
+// unreadableHistory is said when the store fails: the page still shows
+// this month.
+const unreadableHistory = "Riwayat bulanan tidak dapat dibaca dari store saat ini; rinciannya ada di log pantau."
+
 var monthNames = [...]string{"Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"}
 
 const (
@@ -56,10 +60,10 @@ const (
 // history reads the chosen KPI's year in the region through the API's
 // reader: closed months from monthly history, this month from the
 // snapshot.
-func (o *Overview) history(ctx context.Context, snap *collector.Snapshot, v viewer, reg kpi.Region, sel collector.KPIState, p *page) error {
+func (o *Overview) history(ctx context.Context, snap *collector.Snapshot, v viewer, reg kpi.Region, sel collector.KPIState, p *page) {
 	if sel.Period.IsZero() {
 		p.HistoryNote = "Belum ada data untuk KPI ini."
-		return nil
+		return
 	}
 	from := kpi.NewPeriod(sel.Period.Year(), time.January, sel.Period.Start().Location())
 	rows, err := o.opts.Reader.History(ctx, snap, v.scope, []string{sel.Def.ID}, reg.Code, from)
@@ -67,15 +71,16 @@ func (o *Overview) history(ctx context.Context, snap *collector.Snapshot, v view
 	switch {
 	case errors.As(err, &ae) && ae.Code == "no_store":
 		p.HistoryNote = "Riwayat bulanan memerlukan store (serve --store); pantau ini berjalan tanpa store."
-		return nil
+		return
 	case err != nil:
-		return err
+		o.opts.Logger.Warn("overview: reading history", "kpi", sel.Def.ID, "region", reg.Code, "err", err)
+		p.HistoryNote = unreadableHistory
+		return
 	case len(rows) == 0:
 		p.HistoryNote = "Belum ada riwayat bulanan untuk wilayah ini."
-		return nil
+		return
 	}
 	p.History = drawHistory(rows, sel.Def, sel.Period.Year())
-	return nil
 }
 
 func drawHistory(rows []api.HistoryRow, k kpi.KPI, year int) *chart {

@@ -48,6 +48,7 @@ var testTargets = []kpi.Target{
 
 type fixture struct {
 	collector *collector.Collector
+	store     *store.Store // nil with noStore
 	source    *source.Source
 	mux       *http.ServeMux
 	// tokens by name: bekasi (viewer, 32.16), national (viewer), revoked.
@@ -117,6 +118,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		}
 		copts.Targets = st
 		aopts.Store = st
+		f.store = st
 	}
 	f.collector, err = collector.New(copts)
 	if err != nil {

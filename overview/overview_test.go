@@ -288,6 +288,14 @@ func TestStaleOrMissingDataIsSaidInWordsNotShownAsZero(t *testing.T) {
 			t.Errorf("%d, want 503 with Retry-After, waiting:\n%s", rec.Code, rec.Body.String())
 		}
 	})
+	t.Run("a store that fails costs the history and the slip, not the page", func(t *testing.T) {
+		f := newFixture(t, fixtureOptions{openRead: true})
+		f.store.Close()
+		rec := f.get(t, "/wilayah/32.16", "")
+		if rec.Code != http.StatusOK || strings.Count(rec.Body.String(), unreadableHistory) != 2 || len(rankingRows(doc(t, rec))) != 23 {
+			t.Errorf("%d, want 200 with the ranking and the history and the slip said unreadable:\n%s", rec.Code, rec.Body.String())
+		}
+	})
 	t.Run("without a store there is no history and no slip, and the page says why", func(t *testing.T) {
 		f := newFixture(t, fixtureOptions{openRead: true, noStore: true})
 		body := f.get(t, "/wilayah/32.16", "").Body.String()

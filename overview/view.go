@@ -274,9 +274,7 @@ func (o *Overview) build(ctx context.Context, snap *collector.Snapshot, v viewer
 	if err := o.children(ctx, snap, v, reg, sel, q, p); err != nil {
 		return nil, err
 	}
-	if err := o.history(ctx, snap, v, reg, sel, p); err != nil {
-		return nil, err
-	}
+	o.history(ctx, snap, v, reg, sel, p)
 	return p, nil
 }
 
@@ -336,8 +334,8 @@ type ranking struct {
 	Rows []rankRow
 	// Headers are the columns that sort, with their links.
 	Headers map[string]sortHeader
-	// Prev is the closed month the slip is measured against, or why there
-	// is none.
+	// Prev is the closed month the slip is measured against; SlipNote
+	// says why there is no slip.
 	Prev, SlipNote string
 	// SlipBy names the figure the slip compares: laju or capaian.
 	SlipBy string
@@ -443,7 +441,9 @@ func (o *Overview) children(ctx context.Context, snap *collector.Snapshot, v vie
 	case errors.As(err, &ae) && ae.Code == "no_store":
 		rk.SlipNote = "Selisih memerlukan riwayat bulanan, dan pantau ini berjalan tanpa store."
 	default:
-		return err
+		// The store failing costs the slip, not the page.
+		o.opts.Logger.Warn("overview: reading last month from history", "kpi", sel.Def.ID, "region", reg.Code, "err", err)
+		rk.SlipNote = unreadableHistory
 	}
 	for _, r := range rows {
 		row := rankRow{Code: r.RegionCode, Name: r.RegionName, Href: regionHref(r.RegionCode, q), Cells: cellsOf(&r, sel.Def),
