@@ -20,6 +20,9 @@ func (a *API) Reader() *Reader { return &Reader{a} }
 // OpenRead reports whether reading needs no token (serve --api-open-read).
 func (rd *Reader) OpenRead() bool { return rd.a.opts.OpenRead }
 
+// HasTokens reports whether there is a store, where tokens live.
+func (rd *Reader) HasTokens() bool { return rd.a.opts.Store != nil }
+
 // Token checks a token's secret as the API checks a bearer token: unknown
 // or revoked is a 401.
 func (rd *Reader) Token(ctx context.Context, secret string) (store.Token, error) {

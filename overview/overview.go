@@ -126,8 +126,12 @@ func asPageError(err error) *pageError {
 func (o *Overview) authenticate(ctx context.Context, r *http.Request) (viewer, *pageError, error) {
 	c, err := r.Cookie(TokenCookie)
 	if err != nil || c.Value == "" {
-		if o.opts.Reader.OpenRead() {
+		switch {
+		case o.opts.Reader.OpenRead():
 			return viewer{scope: kpi.NationalCode}, nil, nil
+		case !o.opts.Reader.HasTokens():
+			return viewer{}, &pageError{status: http.StatusUnauthorized, message: "Halaman ini memerlukan token, tetapi pantau ini berjalan tanpa store, tempat token disimpan. " +
+				"Jalankan pantau serve dengan --store (lalu pantau token create), atau dengan --api-open-read agar dapat dibaca tanpa token."}, nil
 		}
 		return viewer{}, &pageError{status: http.StatusUnauthorized, message: "Masukkan token untuk membuka halaman ini."}, nil
 	}

@@ -296,6 +296,12 @@ func TestStaleOrMissingDataIsSaidInWordsNotShownAsZero(t *testing.T) {
 			t.Errorf("%d, want 200 with the ranking and the history and the slip said unreadable:\n%s", rec.Code, rec.Body.String())
 		}
 	})
+	t.Run("without a store and with tokens required, the page says there can be no token", func(t *testing.T) {
+		f := newFixture(t, fixtureOptions{noStore: true})
+		if rec := f.get(t, "/", ""); rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "berjalan tanpa store, tempat token disimpan") {
+			t.Errorf("%d, want 401 explaining --store and --api-open-read:\n%s", rec.Code, rec.Body.String())
+		}
+	})
 	t.Run("without a store there is no history and no slip, and the page says why", func(t *testing.T) {
 		f := newFixture(t, fixtureOptions{openRead: true, noStore: true})
 		body := f.get(t, "/wilayah/32.16", "").Body.String()
