@@ -1,14 +1,20 @@
 package overview
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"golang.org/x/net/html"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden pages in testdata")
 
 // The expected figures are worked out by hand from the test data
 // (collector/testdata/dinsos-data.sql) and testTargets at 16 October 2026,
@@ -115,6 +121,22 @@ func TestPagesShowEachRegionsFiguresRankingAndHistory(t *testing.T) {
 			},
 		},
 	}
+	t.Run("Kabupaten Bekasi's page is testdata/kabupaten-bekasi.html (go test -update rewrites it)", func(t *testing.T) {
+		got := f.get(t, "/wilayah/32.16?kpi=sembako_salur", "").Body.Bytes()
+		golden := filepath.Join("testdata", "kabupaten-bekasi.html")
+		if *update {
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("the page differs from %s; if the change is meant, run go test ./overview -run TestPages -update and review the diff", golden)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := f.get(t, tt.path, "")
