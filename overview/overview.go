@@ -279,5 +279,5 @@ func wib(t time.Time) string { return t.In(kpi.WIB).Format("2006-01-02 15:04:05"
 
 // regionHref is a region's page, keeping the chosen KPI and colouring.
 func regionHref(code string, q pageQuery) string {
-	return "/wilayah/" + code + q.encode(nil)
+	return "/wilayah/" + code + q.encode()
 }

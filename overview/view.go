@@ -155,10 +155,7 @@ type pageQuery struct {
 // sortKeys are the ranking's columns that sort, by their parameter.
 var sortKeys = []string{"laju", "capaian", "nama", "selisih"}
 
-func (q pageQuery) encode(change func(*pageQuery)) string {
-	if change != nil {
-		change(&q)
-	}
+func (q pageQuery) encode() string {
 	v := url.Values{}
 	if q.KPI != "" {
 		v.Set("kpi", q.KPI)
