@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -239,38 +241,141 @@ func (s sample) route() string {
 	return s.method + " " + path
 }
 
+// matrixTokens are the fixture's tokens plus a province and a kecamatan
+// scope, by name: each scope level the API knows, and a scope beside
+// another (jakarta beside the Jawa Barat ones).
+var matrixTokens = []struct{ name, role, scope string }{
+	{"admin", store.RoleAdmin, kpi.NationalCode},
+	{"jabar", store.RoleViewer, "32"},
+	{"bekasi", store.RoleViewer, "32.16"},
+	{"bekasi-admin", store.RoleAdmin, "32.16"},
+	{"kecamatan", store.RoleViewer, "32.16.06"},
+	{"jakarta", store.RoleViewer, "31"},
+}
+
+// outside is, per scope, a region beside it: in the same parent where
+// there is one, so that only the scope check can refuse it.
+var outside = map[string]string{"32": "31", "32.16": "32.75", "32.16.06": "32.16.07", "31": "32"}
+
+// methods are the methods tried on every path.
+var methods = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}
+
+// routePattern matches the concrete paths of a route's path (":kpi" is any
+// segment).
+func routePattern(path string) *regexp.Regexp {
+	return regexp.MustCompile("^" + Prefix + regexp.MustCompile(`:[a-z]+`).ReplaceAllString(path, "[^/]+") + "$")
+}
+
+// wantStatus is the status a sample should get as tok: the route table
+// says what needs a token or an admin, and every region and level the
+// request names must be inside the token's scope.
+func wantStatus(rt route, s sample, role, scope string) int {
+	switch {
+	case rt.public:
+		return http.StatusOK
+	case role == "":
+		return http.StatusUnauthorized
+	case rt.admin && role != store.RoleAdmin:
+		return http.StatusForbidden
+	}
+	u, _ := url.Parse(s.url)
+	var codes []string
+	for _, seg := range strings.Split(u.Path, "/") {
+		if _, err := kpi.CodeLevel(seg); err == nil {
+			codes = append(codes, seg)
+		}
+	}
+	q := u.Query()
+	codes = append(codes, q.Get("parent"))
+	codes = append(codes, strings.Split(q.Get("region"), ",")...)
+	for _, c := range codes {
+		if c != "" && !kpi.Contains(scope, c) {
+			return http.StatusForbidden
+		}
+	}
+	if l, err := kpi.ParseLevel(q.Get("level")); err == nil {
+		if sl, _ := kpi.CodeLevel(scope); l < sl {
+			return http.StatusForbidden
+		}
+	}
+	return http.StatusOK
+}
+
 // TestAuthorizationMatrix runs on SQLite only: authorization does not
-// depend on the store's database, and the other tests cover both.
+// depend on the store's database, and the other tests cover both. The
+// route table is the source of truth: a route without a sample fails.
 func TestAuthorizationMatrix(t *testing.T) {
 	for _, driver := range storeDrivers[:1] {
 		t.Run(driver, func(t *testing.T) {
 			f := newFixture(t, driver, fixtureOptions{})
-			scopes := map[string]string{"admin": "ID", "bekasi": "32.16", "jakarta": "31", "bekasi-admin": "32.16"}
-			for _, s := range samples {
-				open := s.url == "/api/v1/openapi.json"
-				for _, tok := range []string{"", "revoked", "admin", "bekasi", "jakarta", "bekasi-admin"} {
-					rec := f.do(t, s.method, s.url, tok, strings.NewReader(s.body))
-					want := http.StatusOK
-					switch {
-					case tok == "" || tok == "revoked":
-						want = http.StatusUnauthorized
-					case s.method == "PUT" && (tok == "bekasi" || tok == "jakarta"):
-						want = http.StatusForbidden
-					case strings.Contains(s.url, "32.16.06") && tok == "jakarta":
-						want = http.StatusForbidden
+			scopes := map[string]string{"": kpi.NationalCode, "revoked": kpi.NationalCode}
+			roles := map[string]string{"": "", "revoked": ""}
+			for _, tk := range matrixTokens {
+				if _, ok := f.tokens[tk.name]; !ok {
+					tok, err := f.store.CreateToken(context.Background(), tk.name, tk.role, tk.scope)
+					if err != nil {
+						t.Fatal(err)
 					}
-					if open { // the document is public
-						want = http.StatusOK
+					f.tokens[tk.name] = tok
+				}
+				scopes[tk.name], roles[tk.name] = tk.scope, tk.role
+			}
+			routeOf := func(method, path string) (route, bool) {
+				for _, rt := range f.api.routes {
+					if rt.method == method && routePattern(rt.path).MatchString(path) {
+						return rt, true
 					}
-					if rec.Code != want {
-						t.Errorf("%s %s as %q: status %d, want %d: %.300s", s.method, s.url, tok, rec.Code, want, rec.Body.String())
-						continue
+				}
+				return route{}, false
+			}
+
+			t.Run("every route has a sample, and every answer format is sampled", func(t *testing.T) {
+				for _, rt := range f.api.routes {
+					types := map[string]bool{}
+					sampled := false
+					for _, s := range samples {
+						path, _, _ := strings.Cut(s.url, "?")
+						if s.method != rt.method || !routePattern(rt.path).MatchString(path) {
+							continue
+						}
+						sampled = true
+						rec := f.do(t, s.method, s.url, "admin", strings.NewReader(s.body))
+						types[strings.TrimSuffix(strings.SplitN(rec.Header().Get("Content-Type"), ";", 2)[0], " ")] = true
 					}
-					if want != http.StatusOK {
-						errorCode(t, rec)
-						continue
+					if !sampled {
+						t.Errorf("%s %s has no sample request: add one to samples", rt.method, rt.path)
 					}
-					if scope := scopes[tok]; scope != "" {
+					for _, ct := range rt.content {
+						if !types[ct] {
+							t.Errorf("%s %s answers %s, but no sample gets it (got %v)", rt.method, rt.path, ct, types)
+						}
+					}
+				}
+			})
+
+			t.Run("every sample as every token", func(t *testing.T) {
+				defer func() { t.Logf("%d samples × %d tokens", len(samples), len(scopes)) }()
+				for _, s := range samples {
+					path, _, _ := strings.Cut(s.url, "?")
+					rt, ok := routeOf(s.method, path)
+					if !ok {
+						t.Fatalf("sample %s %s matches no route", s.method, s.url)
+					}
+					for tok := range scopes {
+						rec := f.do(t, s.method, s.url, tok, strings.NewReader(s.body))
+						want := wantStatus(rt, s, roles[tok], scopes[tok])
+						if rec.Code != want {
+							t.Errorf("%s %s as %q: status %d, want %d: %.300s", s.method, s.url, tok, rec.Code, want, rec.Body.String())
+							continue
+						}
+						if want != http.StatusOK {
+							errorCode(t, rec)
+							continue
+						}
+						if tok == "" {
+							continue
+						}
+						scope := scopes[tok]
 						for _, code := range bodyRegions(t, s, rec) {
 							inScope := kpi.Contains(scope, code)
 							if strings.Contains(s.url, "/geo/") {
@@ -283,22 +388,81 @@ func TestAuthorizationMatrix(t *testing.T) {
 						}
 					}
 				}
-			}
-			for _, tc := range []struct{ url, tok string }{
-				{"/api/v1/progress?level=provinsi", "bekasi"},
-				{"/api/v1/progress?region=32.75.01", "bekasi"},
-				{"/api/v1/progress?parent=32", "bekasi"},
-				{"/api/v1/ranking?kpi=kube_jasa&level=nasional", "jakarta"},
-				{"/api/v1/history?region=32", "bekasi"},
-				{"/api/v1/export?format=csv&parent=31", "bekasi"},
-				{"/api/v1/targets?parent=32", "jakarta"},
-				{"/api/v1/targets/audit?region=32.16", "jakarta"},
-			} {
-				rec := f.do(t, "GET", tc.url, tc.tok, nil)
-				if rec.Code != http.StatusForbidden || errorCode(t, rec) != "forbidden" {
-					t.Errorf("%s as %s: status %d, want 403 (never an empty list): %s", tc.url, tc.tok, rec.Code, rec.Body.String())
+			})
+
+			t.Run("every other method on every path is a 405 with the error JSON", func(t *testing.T) {
+				n := 0
+				defer func() { t.Logf("%d requests with a method the path does not take, each a 405", n) }()
+				for _, s := range samples {
+					path, _, _ := strings.Cut(s.url, "?")
+					for _, m := range methods {
+						if _, ok := routeOf(m, path); ok {
+							continue
+						}
+						for _, tok := range []string{"", "admin"} {
+							n++
+							rec := f.do(t, m, path, tok, strings.NewReader(s.body))
+							if rec.Code != http.StatusMethodNotAllowed {
+								t.Errorf("%s %s as %q: status %d, want 405", m, path, tok, rec.Code)
+								continue
+							}
+							if m != "HEAD" && errorCode(t, rec) != "method_not_allowed" {
+								t.Errorf("%s %s: error code %q", m, path, errorCode(t, rec))
+							}
+						}
+					}
 				}
-			}
+			})
+
+			t.Run("a filter outside the scope is a 403, never an empty list", func(t *testing.T) {
+				tried := 0
+				for _, tk := range matrixTokens {
+					out, ok := outside[tk.scope]
+					if !ok {
+						continue
+					}
+					sl, _ := kpi.CodeLevel(tk.scope)
+					for _, s := range samples {
+						path, _, _ := strings.Cut(s.url, "?")
+						rt, _ := routeOf(s.method, path)
+						if rt.public || rt.admin && tk.role != store.RoleAdmin {
+							continue
+						}
+						var urls []string
+						u, _ := url.Parse(s.url)
+						for _, p := range rt.params {
+							q := u.Query()
+							switch p {
+							case "region", "parent":
+								q.Set(p, out)
+							case "level":
+								q.Set(p, kpi.LevelNasional.String())
+								if sl == kpi.LevelNasional {
+									continue
+								}
+							default:
+								continue
+							}
+							urls = append(urls, path+"?"+q.Encode())
+						}
+						if strings.Contains(rt.path, ":region") {
+							urls = append(urls, strings.Replace(s.url, "32.16.06", out+strings.Repeat(".01", 3-strings.Count(out, ".")-1), 1))
+						}
+						for _, target := range urls {
+							tried++
+							rec := f.do(t, s.method, target, tk.name, strings.NewReader(s.body))
+							if rec.Code != http.StatusForbidden || errorCode(t, rec) != "forbidden" {
+								t.Errorf("%s %s as %s (scope %s): status %d, want 403: %.300s", s.method, target, tk.name, tk.scope, rec.Code, rec.Body.String())
+							}
+						}
+					}
+				}
+				if tried < 50 {
+					t.Errorf("only %d out-of-scope requests tried", tried)
+				}
+				t.Logf("%d out-of-scope requests, each a 403", tried)
+			})
+
 			t.Run("a scoped ranking ranks inside its scope", func(t *testing.T) {
 				rs := rows(t, f.do(t, "GET", "/api/v1/ranking?kpi=ewarong_aktif", "bekasi", nil))
 				for _, r := range rs {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,8 +79,8 @@ func (a *API) requestLog(c *gin.Context) {
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	args := []any{"request_id", id, "method", c.Request.Method, "path", c.Request.URL.Path,
-		"query", c.Request.URL.RawQuery, "status", status, "bytes", c.Writer.Size(),
+	args := []any{"request_id", id, "method", c.Request.Method, "path", redactTokens(c.Request.URL.Path),
+		"query", redactTokens(c.Request.URL.RawQuery), "status", status, "bytes", c.Writer.Size(),
 		"duration", time.Since(start).Round(time.Microsecond)}
 	if name := c.GetString("token_name"); name != "" {
 		args = append(args, "token", name)
@@ -88,6 +89,16 @@ func (a *API) requestLog(c *gin.Context) {
 		args = append(args, "error", e)
 	}
 	a.opts.Logger.Log(c.Request.Context(), level, "api request", args...)
+}
+
+// tokenLike is an API token, also percent-encoded (once or more): the API
+// never takes one in the URL, but a client that puts one there must not get
+// it logged.
+var tokenLike = regexp.MustCompile(`(?i)` + regexp.QuoteMeta(strings.TrimSuffix(store.TokenPrefix, "_")) + `(_|%(25)*5f)[a-z0-9_%-]+`)
+
+// redactTokens replaces whatever looks like a token in a logged URL part.
+func redactTokens(s string) string {
+	return tokenLike.ReplaceAllString(s, store.TokenPrefix+"REDACTED")
 }
 
 func (a *API) recovered(c *gin.Context, err any) {

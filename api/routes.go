@@ -76,7 +76,10 @@ type geoFeature struct {
 // only.
 func (a *API) geo(r *request) error {
 	r.Header("Content-Type", "application/geo+json")
-	r.Header("Cache-Control", "public, max-age=86400")
+	// private: a scoped token gets its own province, so a shared cache must
+	// not hand one token's answer to another.
+	r.Header("Cache-Control", "private, max-age=86400")
+	r.Header("Vary", "Authorization")
 	if r.scope() == kpi.NationalCode {
 		r.Data(http.StatusOK, "application/geo+json", provincesGeoJSON)
 		return nil

@@ -386,7 +386,7 @@ func (c *Collector) safeRefreshKPI(ctx context.Context, k config.KPI, calendar k
 // a month (live false) evaluates exactly that month and leaves the live
 // self-metrics alone.
 func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.Period, now time.Time, targets *yearTargets, live bool) (KPIState, error) {
-	st := KPIState{Def: k.KPI, Rejected: map[string]int{}, Durations: map[string]time.Duration{}}
+	st := KPIState{Def: k.KPI, Rejected: map[string]int{}, Durations: map[string]time.Duration{}, Rows: map[string]int{}}
 	q := c.opts.Sources[k.Source]
 	var examples []Rejection
 	run := func(name string, p source.Params) (map[string]kpi.Observation, error) {
@@ -399,6 +399,7 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 		if err != nil {
 			return nil, fmt.Errorf("kpi %s, %s query: %w", k.ID, name, err)
 		}
+		st.Rows[name] = len(res.Rows)
 		obs, rejected, err := observations(c.opts.Regions, k.KPI, res)
 		if err != nil {
 			return nil, err
@@ -459,6 +460,7 @@ func (c *Collector) refreshKPI(ctx context.Context, k config.KPI, calendar kpi.P
 		return st, fmt.Errorf("kpi %s: %w", k.ID, err)
 	}
 	in.Targets = c.targetsInScope(ts)
+	st.Targets = len(in.Targets)
 
 	st.Progress, st.RejectedTargets = kpi.Evaluate(in)
 	st.Period, st.LastSuccess = period, now

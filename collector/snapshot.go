@@ -49,6 +49,12 @@ type KPIState struct {
 	RejectedTargets []kpi.Rejection
 	// Durations holds the last run time of each query (month, year, baseline).
 	Durations map[string]time.Duration
+	// Rows is how many rows each query of this refresh returned, good and
+	// rejected (a year or baseline query only when it ran).
+	Rows map[string]int
+	// Targets is how many targets of the period's year the store holds for
+	// the KPI in scope, before any is rejected.
+	Targets int
 
 	// part is the KPI's share of the exposition, rendered when Progress was
 	// computed and carried over with it when the KPI goes stale.

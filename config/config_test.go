@@ -1045,3 +1045,70 @@ func TestNestedMergeKeysDoNotBlowUp(t *testing.T) {
 		t.Fatal("Parse did not finish within 10s")
 	}
 }
+
+func TestWarningsPointAtQueriesThatAreWrongOutsideTheOpenMonth(t *testing.T) {
+	const head = `
+sources:
+  dinsos: {driver: mysql, dsn_env: DSN}
+kpis:
+  - id: k
+    name: K
+    kind: count
+    source: dinsos
+`
+	tests := []struct {
+		name         string
+		accumulation string
+		query        string
+		want         []string // "line:col: text", as checkErrors
+	}{
+		{"a flow bounded on both sides draws no warning", "flow",
+			"SELECT kode AS region_code, COUNT(*) AS value FROM t WHERE d >= :period_start AND d < :period_end GROUP BY kode", nil},
+		{"a flow without :period_end is warned at its query", "flow",
+			"SELECT kode AS region_code, COUNT(*) AS value FROM t WHERE d >= :period_start GROUP BY kode",
+			[]string{"9:12: count KPI k: query never uses :period_end, so its figures for a month would include every row after it"}},
+		{"a stock without :period_end is warned that its level is today's", "stock",
+			"SELECT kode AS region_code, COUNT(*) AS value FROM t GROUP BY kode",
+			[]string{"9:12: count KPI k: query never uses :period_end, so it returns the level now"}},
+		{"a flow comparing = :period_start is warned at the parameter", "flow",
+			"SELECT kode AS region_code, COUNT(*) AS value FROM t WHERE bulan = :period_start AND d < :period_end GROUP BY kode",
+			[]string{"9:79: count KPI k: query compares with = :period_start; the year query binds :period_start to 1 January"}},
+		{"the parameter on the left of = is warned too", "flow",
+			"SELECT kode AS region_code, COUNT(*) AS value FROM t WHERE :period_start=bulan AND d < :period_end GROUP BY kode",
+			[]string{"9:71: count KPI k: query compares with = :period_start"}},
+		{"a stock may read a monthly snapshot with = :period_start", "stock",
+			"SELECT kode AS region_code, n AS value FROM rekap WHERE bulan = :period_start AND bulan < :period_end", nil},
+		{"= :period_start inside a string literal is not a comparison", "flow",
+			"SELECT kode AS region_code, COUNT(*) AS value FROM t WHERE s <> '= :period_start' AND d < :period_end GROUP BY kode", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := head + "    accumulation: " + tt.accumulation + "\n    query: " + tt.query + "\n"
+			spec, err := Parse("test.yaml", doc(src))
+			if err != nil {
+				t.Fatalf("the spec should load: %v", err)
+			}
+			if len(spec.Warnings) == 0 && tt.want == nil {
+				return
+			}
+			checkErrors(t, src, spec.Warnings, tt.want)
+		})
+	}
+}
+
+func TestGroupByIsRecorded(t *testing.T) {
+	for query, want := range map[string]bool{
+		"SELECT kode AS region_code, COUNT(*) AS value FROM t WHERE d < :period_end GROUP BY kode": true,
+		"SELECT kode AS region_code, 1 AS value FROM t WHERE d < :period_end":                      false,
+		"SELECT kode AS region_code, 1 AS value FROM t WHERE d < :period_end -- GROUP BY kode":     false,
+	} {
+		src := "sources:\n  s: {driver: sqlite, dsn_env: DSN}\nkpis:\n  - {id: k, name: K, kind: count, accumulation: stock, source: s, query: \"" + query + "\"}\n"
+		spec, err := Parse("test.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := spec.KPIs[0].GroupBy; got != want {
+			t.Errorf("%s: GroupBy = %v, want %v", query, got, want)
+		}
+	}
+}

@@ -25,6 +25,12 @@ type decoder struct {
 	file  string
 	lines [][]byte // the raw file, to place errors inside multi-line queries
 	errs  Errors
+	warns Errors
+}
+
+// warnAt records a likely mistake that does not stop the spec from loading.
+func (d *decoder) warnAt(line, col int, format string, args ...any) {
+	d.warns = append(d.warns, &Error{File: d.file, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
 }
 
 func (d *decoder) errorAt(line, col int, format string, args ...any) {
@@ -932,6 +938,10 @@ func (d *decoder) checkQuery(v *yaml.Node, k *KPI, label string, kindOK bool, dr
 	if !kindOK {
 		return
 	}
+	d.checkPeriodUse(v, k, label, params)
+	for i := 1; i < len(words); i++ {
+		k.GroupBy = k.GroupBy || (strings.EqualFold(words[i-1], "GROUP") && strings.EqualFold(words[i], "BY"))
+	}
 	var missing []string
 	switch k.Kind {
 	case kpi.KindCount:
@@ -942,6 +952,33 @@ func (d *decoder) checkQuery(v *yaml.Node, k *KPI, label string, kindOK bool, dr
 		if missing = missingColumns(words, []string{"region_code", "numerator", "denominator"}); len(missing) > 0 {
 			d.errorf(v, "%s: query must return columns region_code, numerator and denominator (never a ratio); missing: %s", label, strings.Join(missing, ", "))
 		}
+	}
+}
+
+// checkPeriodUse warns about queries whose figures would be right for the
+// open month and silently wrong elsewhere: pantau binds :period_start to
+// 1 January for the year query and reads closed months with the same SQL.
+func (d *decoder) checkPeriodUse(v *yaml.Node, k *KPI, label string, params []sqlcheck.ParamUse) {
+	usesEnd := false
+	for _, p := range params {
+		usesEnd = usesEnd || p.Name == sqlcheck.ParamPeriodEnd
+	}
+	if !usesEnd {
+		what := "its figures for a month would include every row after it: the year window, closed months in history, backfill and a latest_data source would all be wrong"
+		if !k.YearQuery() {
+			what = "it returns the level now, not at the end of the month asked for: the level on 1 January (which the target phases from), closed months in history and backfill would all be wrong"
+		}
+		d.warnAt(v.Line, v.Column, "%s: query never uses :period_end, so %s; bound the rows with something like tanggal < :period_end", label, what)
+	}
+	if !k.YearQuery() {
+		return // a stock may read a monthly snapshot with periode = :period_start
+	}
+	for _, p := range params {
+		if p.Name != sqlcheck.ParamPeriodStart || (p.Op != "=" && p.Op != "==" && p.Op != "<=>") {
+			continue
+		}
+		line, col := d.queryPos(v, p.Offset, ":"+p.Name)
+		d.warnAt(line, col, "%s: query compares with %s :period_start; the year query binds :period_start to 1 January, so the year window would see only January; select the month's rows with >= :period_start AND … < :period_end", label, p.Op)
 	}
 }
 

@@ -59,6 +59,10 @@ type Spec struct {
 	// Exposure is the spec-wide exposure: DefaultExposure with the
 	// top-level exposure: applied. Each KPI's own is in KPI.Exposure.
 	Exposure Exposure
+	// Warnings are likely mistakes that do not stop the spec from loading
+	// (a query that never uses :period_end), sorted by position; pantau
+	// check prints them and serve logs them.
+	Warnings Errors
 }
 
 // Source is a database the KPI queries run against.
@@ -118,6 +122,9 @@ type KPI struct {
 	// denominator for rates. It may use the named parameters of
 	// sqlcheck.ParamNames.
 	Query string
+	// GroupBy says whether the query has a GROUP BY: without one, a query
+	// over raw rows returns a row per record, not per region.
+	GroupBy bool
 	// Exposure is which of the KPI's series go to Prometheus: the spec's
 	// exposure with the KPI's own exposure: applied.
 	Exposure Exposure
@@ -184,5 +191,7 @@ func Parse(filename string, data []byte) (spec *Spec, err error) {
 		d.errs.sort()
 		return nil, d.errs.dedupe()
 	}
+	d.warns.sort()
+	spec.Warnings = d.warns.dedupe()
 	return spec, nil
 }

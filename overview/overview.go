@@ -258,12 +258,14 @@ func (o *Overview) internal(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (o *Overview) render(w http.ResponseWriter, r *http.Request, status int, p *page) {
+	// The security headers (CSP, nosniff, framing) are httpserve's, for
+	// every answer of the listener.
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	// The page holds one viewer's regions: no shared cache may keep it.
-	h.Set("Cache-Control", "private, no-cache")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
+	if h.Get("Cache-Control") == "" {
+		// The page holds one viewer's regions: no shared cache may keep it.
+		h.Set("Cache-Control", "private, no-cache")
+	}
 	w.WriteHeader(status)
 	if r.Method == http.MethodHead {
 		return

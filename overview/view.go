@@ -94,14 +94,6 @@ var statusLabels = map[kpi.Status]string{
 	kpi.NoData:   "tanpa data",
 }
 
-var levelLabels = map[kpi.Level]string{
-	kpi.LevelNasional:      "nasional",
-	kpi.LevelProvinsi:      "provinsi",
-	kpi.LevelKabupatenKota: "kabupaten/kota",
-	kpi.LevelKecamatan:     "kecamatan",
-	kpi.LevelDesa:          "desa/kelurahan",
-}
-
 var printer = message.NewPrinter(language.Indonesian)
 
 // number formats a value: counts whole or to one decimal, rates without a
@@ -234,7 +226,7 @@ func (o *Overview) build(ctx context.Context, snap *collector.Snapshot, v viewer
 		sel, _ = snap.KPI(q.KPI)
 	}
 	p := &page{Title: reg.Name, Viewer: v.name, At: wib(snap.At), NotReady: !o.opts.Ready(),
-		Region: api.RegionRow{Code: reg.Code, Name: reg.Name, Level: reg.Level.String()}, Level: levelLabels[reg.Level]}
+		Region: api.RegionRow{Code: reg.Code, Name: reg.Name, Level: reg.Level.String()}, Level: reg.Level.Label()}
 	p.Crumbs = crumbs(snap, v, reg, q)
 	p.Data = o.freshness(snap)
 
@@ -402,7 +394,7 @@ func (o *Overview) children(ctx context.Context, snap *collector.Snapshot, v vie
 	if level > sel.Def.Level {
 		return nil
 	}
-	p.ChildLevel = levelLabels[level]
+	p.ChildLevel = level.Label()
 	rd := o.opts.Reader
 	base := api.ProgressQuery{Scope: v.scope, KPIs: []string{sel.Def.ID}, Level: &level, Parent: reg.Code}
 	rows, err := rd.Progress(ctx, snap, base)

@@ -88,6 +88,12 @@ type ParamUse struct {
 	Name   string // without the colon: "period_end"
 	Offset int    // byte offset of the colon in the query
 	Line   int    // 1-based line of the colon in the query
+	// Op is the comparison operator written right before the parameter
+	// (tanggal = :period_start) or, failing that, right after it
+	// (:period_start <= tanggal, a cast like ::date skipped): "=", "<",
+	// ">=", "<>", … as written, or "" when the parameter is not compared
+	// directly (BETWEEN, a function argument).
+	Op string
 }
 
 // Scan reads a query the way Prepare does for the given driver, without
@@ -108,13 +114,48 @@ func Scan(driver, query string) (params []ParamUse, words []string, err error) {
 		copy(b[id.from:id.to], query[id.from:id.to])
 	}
 	for _, p := range ps {
-		params = append(params, ParamUse{Name: p.name, Offset: p.from, Line: lineOf(query, p.from)})
+		params = append(params, ParamUse{Name: p.name, Offset: p.from, Line: lineOf(query, p.from), Op: comparison(code, p)})
 		for k := p.from; k < p.to; k++ {
 			b[k] = ' '
 		}
 	}
 	return params, wordRE.FindAllString(string(b), -1), nil
 }
+
+// comparison returns the comparison operator beside a parameter in code
+// (the query with literals and comments blanked), "" when there is none.
+func comparison(code string, p param) string {
+	isOp := func(c byte) bool { return c == '=' || c == '<' || c == '>' || c == '!' }
+	i := p.from
+	for i > 0 && isSpace(code[i-1]) {
+		i--
+	}
+	j := i
+	for j > 0 && isOp(code[j-1]) {
+		j--
+	}
+	if j < i {
+		return code[j:i]
+	}
+	i = p.to
+	// :period_start::date = tanggal
+	for i+1 < len(code) && code[i] == ':' && code[i+1] == ':' {
+		i += 2
+		for i < len(code) && isIdentChar(code[i]) {
+			i++
+		}
+	}
+	for i < len(code) && isSpace(code[i]) {
+		i++
+	}
+	j = i
+	for j < len(code) && isOp(code[j]) {
+		j++
+	}
+	return code[i:j]
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // Prepared is a query rewritten for a driver.
 type Prepared struct {
@@ -135,6 +176,10 @@ type dialect struct {
 	nestedComments    bool // /* /* */ */ nest (Postgres)
 	bracketIdents     bool // [identifier] (SQLite)
 	placeholder       func(i int) string
+
+	// assignments: @v := x sets a user variable, which outlives the
+	// rolled-back transaction on a pooled connection (MySQL).
+	assignments bool
 }
 
 var dialects = map[string]dialect{
@@ -148,6 +193,8 @@ var dialects = map[string]dialect{
 		doubleQuoteString: true,
 		hashComments:      true,
 		placeholder:       func(int) string { return "?" },
+
+		assignments: true,
 	},
 	DriverSQLite: {
 		bracketIdents: true,
@@ -206,7 +253,7 @@ var sideEffects = map[string]string{
 	"pg_create_restore_point": "writes a restore point",
 	"pg_stat_reset":           "resets the server's statistics",
 	"pg_notify":               "sends a notification",
-	"set_config":              "changes a setting of the session, which outlives the query on a pooled connection",
+	"set_config":              "changes a setting of the session (pantau's rollback undoes it, but a query has no business doing it)",
 	"lo_import":               "reads a server file into a new large object",
 	"lo_export":               "writes a large object to a server file",
 	"lo_create":               "creates a large object",
@@ -221,10 +268,28 @@ var sideEffects = map[string]string{
 	"pg_advisory_lock_shared": "takes a lock that outlives the query",
 	"pg_try_advisory_lock":    "takes a lock that outlives the query",
 	"pg_advisory_xact_lock":   "takes a lock other sessions wait for",
+
+	"pg_try_advisory_lock_shared":         "takes a lock that outlives the query",
+	"pg_advisory_xact_lock_shared":        "takes a lock other sessions wait for",
+	"pg_advisory_unlock":                  "releases a lock of the session",
+	"pg_advisory_unlock_all":              "releases the session's locks",
+	"pg_read_file":                        "reads a file on the server",
+	"pg_read_binary_file":                 "reads a file on the server",
+	"pg_ls_dir":                           "lists a directory on the server",
+	"pg_stat_file":                        "reads a file's status on the server",
+	"pg_logical_emit_message":             "writes a message into the WAL",
+	"pg_create_logical_replication_slot":  "creates a replication slot",
+	"pg_create_physical_replication_slot": "creates a replication slot",
+	"pg_drop_replication_slot":            "drops a replication slot",
+	"pg_promote":                          "promotes a standby server",
+	"pg_backup_start":                     "starts a backup",
+	"pg_backup_stop":                      "stops a backup",
 	// MySQL and MariaDB
 	"get_lock":     "takes a lock that outlives the query",
 	"release_lock": "releases a lock of the session",
 	"load_file":    "reads a file on the server",
+	"sys_exec":     "runs a shell command on the server (lib_mysqludf_sys)",
+	"sys_eval":     "runs a shell command on the server (lib_mysqludf_sys)",
 	// SQLite
 	"load_extension": "loads code into the database engine",
 }
@@ -263,6 +328,9 @@ func (d dialect) prepare(query string) (Prepared, error) {
 	}
 	if w := word(0); !readKeywords[w] {
 		return refuse(ErrNotReadOnly, words[0][0], len(w), "it starts with %s; a source query must be a SELECT (or WITH … SELECT)", w)
+	}
+	if i := strings.Index(code[:end], ":="); d.assignments && i >= 0 {
+		return refuse(ErrNotReadOnly, i, 2, ":= sets a user variable, which outlives the query on a pooled connection; a source query may only read")
 	}
 	for k, at := range words {
 		w := word(k)

@@ -218,6 +218,10 @@ func TestPrepareRejects(t *testing.T) {
 		{"dblink escapes the transaction", DriverPostgres,
 			"SELECT * FROM dblink('dbname=x', 'DELETE FROM t') AS r(a int)", ErrNotReadOnly, "dblink", 1,
 			"outside the read-only transaction"},
+		{"a MySQL user variable assignment inside a SELECT", DriverMySQL,
+			"SELECT kode AS region_code,\n  @n := @n + 1 AS value FROM t", ErrNotReadOnly, ":=", 2, ":= sets a user variable"},
+		{"pg_read_file reads a server file", DriverPostgres,
+			"SELECT pg_read_file('/etc/passwd') AS value", ErrNotReadOnly, "pg_read_file", 1, "pg_read_file() reads a file on the server"},
 		{"MySQL GET_LOCK takes a lock", DriverMySQL,
 			"SELECT get_lock('x', 10)", ErrNotReadOnly, "get_lock", 1, "get_lock() takes a lock"},
 	}
@@ -260,6 +264,8 @@ func TestReadOnlyLookalikesAreAccepted(t *testing.T) {
 		{"a column named like a function, not called", DriverMySQL, "SELECT get_lock AS value FROM t"},
 		{"pg_sleep, which writes nothing; the timeout bounds it", DriverPostgres, "SELECT pg_sleep(1)"},
 		{"MySQL's SLEEP, which writes nothing", DriverMySQL, "SELECT SLEEP(1)"},
+		{"a PostgreSQL named argument, which assigns nothing", DriverPostgres, "SELECT make_interval(days := 1) AS value"},
+		{"a := inside a MySQL string", DriverMySQL, "SELECT 'a := b' AS region_code, 1 AS value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -285,7 +291,7 @@ func TestScan(t *testing.T) {
 	}{
 		{"parameters are found known or not, with their offset and line", DriverPostgres,
 			"SELECT a\nFROM t WHERE d < :periode_end AND y >= :year_start::date",
-			[]ParamUse{{"periode_end", 26, 2}, {"year_start", 48, 2}},
+			[]ParamUse{{"periode_end", 26, 2, "<"}, {"year_start", 48, 2, ">="}},
 			"SELECT a FROM t WHERE d AND y date"},
 		{"literals and comments hide their words, quoted identifiers do not", DriverPostgres,
 			`SELECT 'value' AS s, "region_code" -- value` + "\n/* value */ FROM $$ value $$",
@@ -295,7 +301,14 @@ func TestScan(t *testing.T) {
 			nil, "SELECT x AS value region_code FROM t"},
 		{"a SQLite bracketed identifier gives its words", DriverSQLite,
 			"SELECT [region_code], :x FROM t",
-			[]ParamUse{{"x", 22, 1}}, "SELECT region_code FROM t"},
+			[]ParamUse{{"x", 22, 1, ""}}, "SELECT region_code FROM t"},
+		{"the comparison beside a parameter is found on either side, past a cast", DriverPostgres,
+			"WHERE periode=:period_start OR :period_start::date <= d OR d BETWEEN :year_start AND f(:period_end)",
+			[]ParamUse{{"period_start", 14, 1, "="}, {"period_start", 31, 1, "<="}, {"year_start", 69, 1, ""}, {"period_end", 87, 1, ""}},
+			"WHERE periode OR date d OR d BETWEEN AND f"},
+		{"an operator inside a string literal is not a comparison", DriverMySQL,
+			"WHERE s = '=' AND :period_end > d",
+			[]ParamUse{{"period_end", 18, 1, ">"}}, "WHERE s AND d"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,10 +29,20 @@ connect to any database; at run time each query also runs in a read-only
 transaction, and the account should be read-only too (see README.md).
 
 Every problem is printed to stderr as file:line:column: message, so editors
-and CI logs can jump to it. A valid file gets a summary on stdout: its
+and CI logs can jump to it. Likely mistakes that still load are printed the
+same way as warnings (file:line:column: warning: message) and do not change
+the exit status: a query that never uses :period_end (its months would
+include the rows after them), a flow or rate query comparing a date with
+= :period_start (its year window would see only January), and, with
+--store, a KPI that has no target anywhere and no fixed rate. A valid file gets a summary on stdout: its
 sources and KPIs, what goes to Prometheus (the spec's exposure) and how
 many series that is at most for a national deployment.
 
+With --store, check also reads this year's targets from pantau's store
+(--store-driver, --store-dsn, as for pantau targets; --year for another
+year) and warns about each KPI that has no target there and no target rate
+in the spec: every region of it would be no_target and no alert could fire.
+` + storeHelp + `
 Exit status: 0 when every file is valid, 1 when any is not, 2 on a usage
 error.
 
@@ -44,8 +54,12 @@ Example:
 
 func init() { checkCommand.run = runCheck }
 
-func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	var sf storeFlags
+	useStore := fs.Bool("store", false, "also warn about KPIs without any target in pantau's store (see --store-driver, --store-dsn)")
+	year := fs.Int("year", 0, "the `year` whose targets --store reads (default: this year in Asia/Jakarta)")
+	sf.register(fs)
 	if code, ok := parseFlags(checkCommand, fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -53,6 +67,17 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		fmt.Fprintln(stderr, "pantau check: name at least one spec file, like: pantau check examples/dinsos.yaml")
 		return exitUsage
+	}
+	var targeted map[string]bool
+	if *useStore {
+		if *year == 0 {
+			*year = clockOf(ctx)().In(kpi.WIB).Year()
+		}
+		var err error
+		if targeted, err = kpisWithTargets(ctx, &sf, *year); err != nil {
+			fmt.Fprintf(stderr, "pantau check: %v\n", err)
+			return exitFailure
+		}
 	}
 	code := exitOK
 	for _, file := range files {
@@ -69,6 +94,17 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			code = exitFailure
 			continue
 		}
+		for _, w := range spec.Warnings {
+			w := *w
+			w.Message = "warning: " + w.Message
+			fmt.Fprintln(stderr, &w)
+		}
+		for _, k := range spec.KPIs {
+			if targeted != nil && !targeted[k.ID] && k.TargetRate == 0 {
+				fmt.Fprintf(stderr, "%s:%d: warning: %s KPI %s has no target in the store for %d and no target rate in the spec: every region would be no_target and no alert could fire; import its targets with pantau targets import\n",
+					file, k.Line, k.Kind, k.ID, *year)
+			}
+		}
 		fmt.Fprintf(stdout, "%s: ok, %s, %s\n", file,
 			plural(len(spec.Sources), "source", "sources"), plural(len(spec.KPIs), "KPI", "KPIs"))
 		if err := printExposure(stdout, spec); err != nil {
@@ -77,6 +113,25 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// kpisWithTargets returns the KPIs that have at least one target of the
+// year in the store.
+func kpisWithTargets(ctx context.Context, sf *storeFlags, year int) (map[string]bool, error) {
+	st, err := sf.openStore(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	ts, err := st.Targets(ctx, year)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, t := range ts {
+		out[t.KPI] = true
+	}
+	return out, nil
 }
 
 // printExposure says what the spec sends to Prometheus, KPIs with the same

@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pantau-id/pantau/api"
 	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/demo"
 	"github.com/pantau-id/pantau/examples"
 	"github.com/pantau-id/pantau/history"
+	"github.com/pantau-id/pantau/httpserve"
 	"github.com/pantau-id/pantau/kpi"
 	"github.com/pantau-id/pantau/store"
 	"github.com/pantau-id/pantau/wilayah"
@@ -35,6 +37,8 @@ like 'pantau serve' with the ordinary spec examples/dinsos.yaml, only with
 the source switched to the generated SQLite file. The overview at / (map,
 ranking, drill-down and history; docs/overview.md) and the JSON API at
 /api/v1 are open for reading without a token (serve's --api-open-read).
+--web.config.file adds TLS and basic auth as for 'pantau serve' (see
+pantau help serve).
 
 While it serves, it closes every month from January of last year into the
 store's monthly history, printing its progress, so that the API's history,
@@ -53,6 +57,7 @@ Example:
 
 type demoConfig struct {
 	dataDir, listen, logFormat, logLevel string
+	webConfig                            string
 	scale                                float64
 	seed                                 uint64
 	regenerate                           bool
@@ -63,6 +68,7 @@ func demoFlags(fs *flag.FlagSet) *demoConfig {
 	c := &demoConfig{}
 	fs.StringVar(&c.dataDir, "data-dir", defaultDemoDir(), "`directory` for the generated source database and the store")
 	fs.StringVar(&c.listen, "listen", defaultListen, "`address` to serve HTTP on")
+	webConfigFlag(fs, &c.webConfig)
 	fs.Float64Var(&c.scale, "scale", 1, "size `factor` of the household tables (1: about 13 Sembako households per kecamatan a month; larger for benchmarks)")
 	fs.Uint64Var(&c.seed, "seed", 1, "`seed` of the synthetic data; the same seed, scale and day give the same data")
 	fs.BoolVar(&c.regenerate, "regenerate", false, "generate the data again even if it is up to date")
@@ -115,6 +121,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := os.MkdirAll(cfg.dataDir, 0o755); err != nil {
 		return fail(err)
 	}
+	webCfg, err := httpserve.Load(cfg.webConfig, api.Prefix+"/")
+	if err != nil {
+		return fail(fmt.Errorf("--web.config.file: %w", err))
+	}
 	// Listen first: a port in use should fail before a minute of generating.
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
@@ -164,6 +174,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer rt.close()
+	rt.web = webCfg
 
 	// The demo's API is open for reading: there is nothing secret in it.
 	handler, err := rt.api(st, true)
@@ -171,7 +182,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	current := kpi.PeriodAt(now, spec.Location)
-	printDemoBanner(stdout, "http://"+ln.Addr().String(), cfg.dataDir, info, sum, current)
+	printDemoBanner(stdout, webCfg.Scheme()+"://"+ln.Addr().String(), cfg.dataDir, info, sum, current)
 	printRateOverrides(stdout, spec, targets)
 
 	// Close every month of the data into history, so that history, past

@@ -332,14 +332,7 @@ func TestDemo(t *testing.T) {
 				}
 			}
 		}
-		poll("Prometheus to be ready", func() bool {
-			resp, err := httpClient.Get(prom.url + "/-/ready")
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK
-		})
+		poll("Prometheus to be ready", prom.ready)
 		t.Logf("Prometheus ready after %s", time.Since(start).Round(time.Millisecond))
 
 		type target struct {

@@ -151,14 +151,7 @@ func TestPrometheusScrapesPantau(t *testing.T) {
 		}
 	}
 
-	poll("Prometheus to be ready", func() bool {
-		resp, err := httpClient.Get(promURL + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	poll("Prometheus to be ready", prom.ready)
 	t.Logf("Prometheus ready after %s", time.Since(start).Round(time.Millisecond))
 	poll("the pantau target to be up", func() bool {
 		var data struct {
@@ -291,6 +284,16 @@ func TestSamplePrometheusConfigIsValid(t *testing.T) {
 type promProcess struct {
 	url  string
 	done chan struct{}
+}
+
+// ready reports whether Prometheus answers /-/ready with 200.
+func (p *promProcess) ready() bool {
+	resp, err := httpClient.Get(p.url + "/-/ready")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // startPrometheus runs Prometheus scraping target (host:port) as job

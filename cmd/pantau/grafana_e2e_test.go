@@ -102,12 +102,7 @@ func startPromStack(t *testing.T) *promStack {
 			t.Fatal("prometheus exited")
 		default:
 		}
-		resp, err := httpClient.Get(prom.url + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
+		if !prom.ready() {
 			return false
 		}
 		return len(query(t, prom.url, `pantau:kpi_status:count`)) > 0 &&

@@ -114,6 +114,7 @@ func (rt *app) reload(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		logSpecWarnings(rt.log, spec)
 		queriers, err := rt.pool.connect(ctx, spec)
 		if err != nil {
 			return err

@@ -19,6 +19,7 @@ import (
 	"github.com/pantau-id/pantau/collector"
 	"github.com/pantau-id/pantau/config"
 	"github.com/pantau-id/pantau/history"
+	"github.com/pantau-id/pantau/httpserve"
 	"github.com/pantau-id/pantau/kpi"
 	"github.com/pantau-id/pantau/overview"
 	"github.com/pantau-id/pantau/store"
@@ -68,7 +69,18 @@ once a month has closed, writes its final values to monthly history.
 
 With --once it runs a single refresh, prints a summary and exits: 0 when
 every KPI refreshed, 1 when any failed. Useful from cron and for checking a
-new spec against the real databases.
+new spec against the real databases: per KPI the rows its month query
+returned, the regions at its level without data and the rows rejected by
+reason, then what to check (a query returning a region more than once, as
+one without GROUP BY does; regions without data; a KPI without any target).
+
+--web.config.file FILE takes Prometheus' web configuration (the format of
+exporter-toolkit): TLS with tls_server_config, basic auth with
+basic_auth_users (bcrypt hashes: htpasswd -nBC 10 "" | tr -d ':'). Basic
+auth then guards /metrics, /readyz and the pages; a request to /api/v1
+with a bearer token is authorized by the token instead. Every answer
+carries security headers (nosniff, no framing, a strict
+Content-Security-Policy).
 
 SIGINT or SIGTERM stops serving gracefully: the refresh in flight is
 cancelled and connections are closed.
@@ -83,6 +95,7 @@ Example:
 
 type serveConfig struct {
 	config, listen, region, logFormat, logLevel string
+	webConfig                                   string
 	once                                        bool
 	store                                       storeFlags
 	useStore                                    bool
@@ -95,6 +108,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	serveCfg := &serveConfig{}
 	fs.StringVar(&serveCfg.config, "config", "", "KPI spec `file` (required)")
 	fs.StringVar(&serveCfg.listen, "listen", defaultListen, "`address` to serve HTTP on")
+	webConfigFlag(fs, &serveCfg.webConfig)
 	fs.StringVar(&serveCfg.region, "region", "", "collect only this region `code` and below (like 32 for Jawa Barat), to shard a national deployment per province")
 	fs.BoolVar(&serveCfg.once, "once", false, "run one refresh, print a summary and exit")
 	fs.StringVar(&serveCfg.logFormat, "log-format", "text", "log `format`: text or json")
@@ -130,6 +144,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "%v\npantau serve: fix the spec above (pantau check %s lists every problem)\n", err, cfg.config)
 		return exitFailure
 	}
+	logSpecWarnings(log, spec)
+	webCfg, err := httpserve.Load(cfg.webConfig, api.Prefix+"/")
+	if err != nil {
+		fmt.Fprintf(stderr, "pantau serve: --web.config.file: %v\n", err)
+		return exitFailure
+	}
 	var st *store.Store
 	if cfg.useStore {
 		// Serving migrates at start-up, as 'pantau migrate' would; a store
@@ -152,10 +172,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailure
 	}
 	defer rt.close()
+	rt.web = webCfg
 	hint := storeHint(spec, cfg.config)
 	if cfg.once {
 		snap := rt.collector.Refresh(ctx)
-		code := printSummary(stdout, snap)
+		code := printSummary(stdout, snap, spec, cfg.useStore)
 		if !cfg.useStore && hint != "" {
 			fmt.Fprintf(stdout, "\nNote: %s\n", hint)
 		}
@@ -181,6 +202,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
+// webConfigFlag registers --web.config.file, named as in Prometheus and
+// its exporters.
+func webConfigFlag(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "web.config.file", "", "Prometheus-style web configuration `file`: TLS (tls_server_config) and basic auth (basic_auth_users) for the listener")
+}
+
+// logSpecWarnings logs what pantau check would warn about the spec.
+func logSpecWarnings(log *slog.Logger, spec *config.Spec) {
+	for _, w := range spec.Warnings {
+		log.Warn("spec warning: "+w.Message, "file", w.File, "line", w.Line)
+	}
+}
+
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -204,6 +238,8 @@ type app struct {
 	log       *slog.Logger
 	// reloader is nil when there is no spec file to reload (the demo).
 	reloader *reloader
+	// web is the listener's TLS and basic auth; nil is plain HTTP.
+	web *httpserve.Web
 }
 
 // startRuntime opens the spec's sources and wires a collector. With a store
@@ -321,9 +357,11 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 		rt.collector.Run(loopCtx)
 	}()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	serve := rt.web.Configure(srv)
+	go func() { serveErr <- serve(ln) }()
 	spec := rt.collector.Spec()
-	rt.log.Info("pantau serving", "address", "http://"+ln.Addr().String(), "kpis", len(spec.KPIs), "refresh", spec.Refresh)
+	rt.log.Info("pantau serving", "address", rt.web.Scheme()+"://"+ln.Addr().String(), "listener", rt.web.Describe(),
+		"kpis", len(spec.KPIs), "refresh", spec.Refresh)
 
 	var err error
 	select {
@@ -344,12 +382,13 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 	return err
 }
 
-// printSummary reports a --once refresh: per KPI its month, status counts
-// at its reporting level and problems.
-func printSummary(w io.Writer, s *collector.Snapshot) int {
+// printSummary reports a --once refresh: per KPI its month, the rows its
+// month query returned, the regions at its level without data, status
+// counts and problems; then what deserves a look before the spec goes live.
+func printSummary(w io.Writer, s *collector.Snapshot, spec *config.Spec, useStore bool) int {
 	code := exitOK
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "KPI\tPERIOD\tREGIONS\tSTATUS (month, %s)\tREJECTED\tERROR\n", "all levels")
+	fmt.Fprintf(tw, "KPI\tPERIOD\tROWS\tNO DATA\tREGIONS\tSTATUS (month, %s)\tREJECTED\tERROR\n", "all levels")
 	for _, st := range s.KPIs {
 		counts := map[kpi.Status]int{}
 		regions := 0
@@ -370,18 +409,73 @@ func printSummary(w io.Writer, s *collector.Snapshot) int {
 			rejected = append(rejected, fmt.Sprintf("%s %d", reason, n))
 		}
 		sort.Strings(rejected)
-		errText := "-"
+		errText, rows, noData := "-", "-", "-"
 		if st.Err != "" {
 			errText = st.Err
 			code = exitFailure
+		} else {
+			rows = fmt.Sprint(st.Rows["month"])
+			missing, of := withoutData(s, st)
+			noData = fmt.Sprintf("%d/%d", len(missing), of)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", st.Def.ID, st.Period, regions,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", st.Def.ID, st.Period, rows, noData, regions,
 			orDash(strings.Join(parts, ", ")), orDash(strings.Join(rejected, ", ")), errText)
 	}
 	tw.Flush()
 	printRejectedTargets(w, s)
+	printSpecWarnings(w, s, spec, useStore)
 	fmt.Fprintf(w, "\n%d series, refreshed in %s at %s\n", s.Series(), s.Duration.Round(time.Millisecond), s.At.Format(time.RFC3339))
 	return code
+}
+
+// withoutData returns the regions at a KPI's own level that have no data
+// this month (no row, or only rejected ones), and how many regions that
+// level has in scope.
+func withoutData(s *collector.Snapshot, st collector.KPIState) (missing []string, of int) {
+	for _, p := range st.Progress {
+		if p.Window != kpi.WindowMonth || p.Level != st.Def.Level {
+			continue
+		}
+		of++
+		if p.Status == kpi.NoData {
+			missing = append(missing, p.Region)
+		}
+	}
+	return missing, of
+}
+
+// printSpecWarnings lists what a refresh shows of a spec's likely mistakes:
+// a query returning a row per record instead of per region, regions without
+// data, a KPI with no target anywhere.
+func printSpecWarnings(w io.Writer, s *collector.Snapshot, spec *config.Spec, useStore bool) {
+	header := "\nCheck these:\n"
+	say := func(format string, args ...any) {
+		fmt.Fprintf(w, "%s  "+format+"\n", append([]any{header}, args...)...)
+		header = ""
+	}
+	for _, st := range s.KPIs {
+		if st.Err != "" {
+			continue
+		}
+		k, _ := spec.KPI(st.Def.ID)
+		if n := st.Rejected[collector.RejectDuplicate]; n > 0 {
+			why := "check that it returns one row per region"
+			if !k.GroupBy {
+				why = "the query has no GROUP BY, so it returns a row per record: aggregate with GROUP BY region_code"
+			}
+			say("%s: the query returns regions more than once (%s dropped in this refresh's queries; the first row of each region counts); %s", st.Def.ID, plural(n, "row", "rows"), why)
+		}
+		if missing, of := withoutData(s, st); len(missing) > 0 {
+			examples := missing[:min(3, len(missing))]
+			if len(missing) > 3 {
+				examples = append(examples, "…")
+			}
+			say("%s: %d of %d %s have no data this month (%s): they show no_data, not zero", st.Def.ID, len(missing), of, st.Def.Level.Label(), strings.Join(examples, ", "))
+		}
+		if useStore && st.Targets == 0 && st.Def.TargetRate == 0 {
+			say("%s: no target anywhere (none in the store for %d and no target rate in the spec): every region is no_target and no alert can fire; import targets with 'pantau targets import'", st.Def.ID, st.Period.Year())
+		}
+	}
 }
 
 // rejectedTargetText says what each reason of pantau_targets_rejected_total means.

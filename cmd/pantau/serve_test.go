@@ -25,6 +25,7 @@ import (
 	"github.com/pantau-id/pantau/kpi"
 	"github.com/pantau-id/pantau/source/sourcetest"
 	"github.com/pantau-id/pantau/store"
+	"github.com/pantau-id/pantau/wilayah"
 )
 
 // dsnEnv is the variable examples/dinsos.yaml reads its source DSN from.
@@ -162,7 +163,7 @@ func (s *syncBuffer) String() string {
 }
 
 // servingAddr matches the log line serve writes once it listens.
-var servingAddr = regexp.MustCompile(`msg="pantau serving" address=(http://[^ ]+)`)
+var servingAddr = regexp.MustCompile(`msg="pantau serving" address=(https?://[^ ]+)`)
 
 // waitFor polls cond every 20ms until it returns true or the deadline
 // passes, then fails the test with what.
@@ -785,5 +786,121 @@ func TestServeTellsAColdStartWithItsSourceDownFromAHealthyOne(t *testing.T) {
 				t.Errorf("the log should say the KPIs never succeeded, not that it keeps last good values:\n%s", log)
 			}
 		})
+	}
+}
+
+func TestServeOnceSaysWhatToCheckInANewSpec(t *testing.T) {
+	sqliteSource(t)
+	ts := migrated(t, newTestStore(t, "sqlite"))
+	// A count over raw rows (one per e-Warong, no GROUP BY), and the
+	// Sembako rate, which has rows for a few kecamatan of Jawa Barat only.
+	spec := filepath.Join(t.TempDir(), "baru.yaml")
+	writeSpec := `sources:
+  dinsos:
+    driver: sqlite
+    dsn_env: ` + dsnEnv + `
+kpis:
+  - id: ewarong_baris
+    name: e-Warong aktif (per baris)
+    kind: count
+    accumulation: stock
+    source: dinsos
+    query: |
+      SELECT kode_kecamatan AS region_code, 1 AS value
+      FROM ewarong WHERE status = 'aktif' AND tanggal_aktif < :period_end
+  - id: sembako_salur
+    name: Penyaluran Sembako
+    kind: rate
+    source: dinsos
+    target: {rate: 0.95}
+    query: |
+      SELECT kode_kecamatan AS region_code,
+             SUM(CASE WHEN tanggal_salur < :period_end THEN 1 ELSE 0 END) AS numerator,
+             COUNT(*) AS denominator
+      FROM sembako_alokasi
+      WHERE periode >= :period_start AND periode < :period_end
+      GROUP BY kode_kecamatan
+`
+	if err := os.WriteFile(spec, []byte(writeSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := wilayah.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jabar, err := h.Subtree("32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kecamatan := jabar.Count(kpi.LevelKecamatan)
+	withData := map[string]bool{}
+	for _, r := range sembakoRows {
+		if strings.HasPrefix(r.kecamatan, "32.") { // the shard's
+			withData[r.kecamatan] = true
+		}
+	}
+	noData := kecamatan - len(withData)
+
+	stdout, stderr := mustRunIn(t, at(time.Now()), exitOK, append([]string{"serve", "--config", spec, "--once", "--region", "32", "--store"}, ts.flags()...)...)
+	_, warnings, ok := strings.Cut(stdout, "\nCheck these:\n")
+	if !ok {
+		t.Fatalf("the summary has no 'Check these:' section:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+	for _, want := range []string{
+		// 32.16.06 has two active e-Warong: the second row is dropped, in
+		// the month query and in the baseline query (December's level).
+		"ewarong_baris: the query returns regions more than once (2 rows dropped in this refresh's queries; the first row of each region counts); the query has no GROUP BY",
+		fmt.Sprintf("sembako_salur: %d of %d kecamatan have no data this month", noData, kecamatan),
+		"ewarong_baris: no target anywhere (none in the store for",
+	} {
+		if !strings.Contains(warnings, want) {
+			t.Errorf("the warnings lack %q:\n%s", want, warnings)
+		}
+	}
+	if strings.Contains(warnings, "sembako_salur: no target anywhere") {
+		t.Errorf("sembako_salur has a target rate in the spec, yet is said to have no target:\n%s", warnings)
+	}
+	// The table counts the rows of the month query and the regions without data.
+	row := statusesOf(t, stdout, "ewarong_baris")
+	if !regexp.MustCompile(`^ewarong_baris\s+\d{4}-\d\d\s+3\s+`).MatchString(row) {
+		t.Errorf("ewarong_baris should show the 3 rows its month query returned: %q", row)
+	}
+	if row := statusesOf(t, stdout, "sembako_salur"); !strings.Contains(row, fmt.Sprintf(" %d/%d ", noData, kecamatan)) {
+		t.Errorf("sembako_salur should show %d/%d kecamatan without data: %q", noData, kecamatan, row)
+	}
+	// The spec's own warning (no :period_end would be one) is absent here,
+	// and the log says nothing of spec warnings.
+	if strings.Contains(stderr, "spec warning") {
+		t.Errorf("the spec has no static warning, yet the log has one:\n%s", stderr)
+	}
+}
+
+func TestCheckWithTheStoreWarnsOfKPIsWithoutAnyTarget(t *testing.T) {
+	ts := migrated(t, newTestStore(t, "sqlite"))
+	spec := exampleSpec(t, "sqlite", "5m")
+	ctx := context.Background()
+	st := ts.open(t)
+	changes, _, err := st.PlanChanges(ctx, []kpi.Target{{KPI: "ewarong_aktif", Region: "31", Year: 2026, Annual: 70}})
+	if err == nil {
+		_, err = st.ApplyTargets(ctx, changes, "test", "DKI Jakarta")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr := mustRun(t, exitOK, append([]string{"check", "--store", "--year", "2026"}, append(ts.flags(), spec)...)...)
+	if !strings.Contains(stdout, ": ok, 1 source, 6 KPIs") {
+		t.Errorf("stdout = %q", stdout)
+	}
+	// kube_jasa and pkh_graduasi are counts without targets in the store;
+	// the rates have target rates in the spec.
+	for id, want := range map[string]bool{"ewarong_aktif": false, "kube_jasa": true, "pkh_graduasi": true, "kpm_per_ewarong": false, "sembako_salur": false, "pkh_salur": false} {
+		re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(spec) + `:\d+: warning: \w+ KPI ` + id + ` has no target in the store for 2026`)
+		if got := re.MatchString(stderr); got != want {
+			t.Errorf("%s: warned = %v, want %v\nstderr:\n%s", id, got, want, stderr)
+		}
+	}
+	// Without --store there is nothing to say about targets.
+	if _, stderr := mustRun(t, exitOK, "check", spec); strings.Contains(stderr, "no target") {
+		t.Errorf("without --store, check warns about targets:\n%s", stderr)
 	}
 }
