@@ -229,7 +229,7 @@ func TestEveryAnswerCarriesSecurityHeaders(t *testing.T) {
 		token  bool
 		status int
 	}{
-		{"/", false, http.StatusOK},
+		{"/", false, http.StatusUnauthorized}, // the overview asks for a token
 		{"/metrics", false, http.StatusOK},
 		{"/healthz", false, http.StatusOK},
 		{"/readyz", false, http.StatusOK},
