@@ -241,6 +241,46 @@ func (s sample) route() string {
 	return s.method + " " + path
 }
 
+func TestSlipsSince(t *testing.T) {
+	for _, driver := range storeDrivers {
+		t.Run(driver, func(t *testing.T) {
+			f := newFixture(t, driver, fixtureOptions{})
+			oct := kpi.NewPeriod(2026, time.October, nil)
+			closedAt := oct.Start()
+			var hist []store.HistoryRow
+			// months writes a region's history, latest month first, back from September.
+			months := func(kpiID, region string, w kpi.Window, statuses ...kpi.Status) {
+				p := oct
+				for _, st := range statuses {
+					p = p.Prev()
+					hist = append(hist, store.HistoryRow{KPI: kpiID, Region: region, Level: kpi.LevelKecamatan, Period: p.String(),
+						Window: w, Status: st, ClosedAt: closedAt})
+				}
+			}
+			months("sembako_salur", "32.75.01", kpi.WindowMonth, kpi.Behind, kpi.AtRisk, kpi.OnTrack, kpi.Behind)
+			// 33 months behind, January 2024 on: more than are followed.
+			months("ewarong_aktif", "31.71.06", kpi.WindowMonth, slices.Repeat([]kpi.Status{kpi.Behind}, 33)...)
+			months("ewarong_aktif", "32.16.06", kpi.WindowMonth, kpi.OnTrack)
+			months("ewarong_aktif", "32.16.06", kpi.WindowYear, kpi.Behind)
+			if _, err := f.store.WriteHistory(context.Background(), hist); err != nil {
+				t.Fatal(err)
+			}
+			rs := rows(t, f.do(t, "GET", "/api/v1/slips?level=kecamatan", "admin", nil))
+			for _, tc := range []struct{ name, kpi, region, since string }{
+				{"a run of behind and at-risk months starts after the last month on track", "sembako_salur", "32.75.01", "2026-08"},
+				{"a run is followed back 24 months at most", "ewarong_aktif", "31.71.06", "2024-10"},
+				{"only the asked window's history counts", "ewarong_aktif", "32.16.06", "2026-10"},
+				{"a region without history slips since the current month", "kube_jasa", "32.16.07", "2026-10"},
+			} {
+				got := find(rs, "kpi", tc.kpi, "region_code", tc.region)
+				if got == nil || got["since"] != tc.since {
+					t.Errorf("%s: %s %s since %v, want %s", tc.name, tc.kpi, tc.region, got["since"], tc.since)
+				}
+			}
+		})
+	}
+}
+
 // matrixTokens are the fixture's tokens plus a province and a kecamatan
 // scope, by name: each scope level the API knows, and a scope beside
 // another (jakarta beside the Jawa Barat ones).

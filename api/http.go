@@ -233,11 +233,18 @@ func (a *API) lookupToken(ctx context.Context, secret string) (store.Token, erro
 	return t, nil
 }
 
-// fail writes err as the error JSON; errors that are not *Error are
-// internal and logged.
+// fail writes err as the error JSON; errors that are not *Error are a 503
+// when the store is unavailable, otherwise internal, and logged.
 func (r *request) fail(err error) {
 	var e *Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) && store.IsUnavailable(err) {
+		// Not a bug: the store is down or full, and the client may try
+		// again.
+		r.a.opts.Logger.Warn("api request failed: the store is unavailable", "request_id", r.GetString("request_id"), "err", err)
+		r.Header("Retry-After", retryAfter)
+		e = errorf(http.StatusServiceUnavailable, "store_unavailable", "pantau's store cannot be used right now (unreachable or out of space); try again later")
+	}
+	if e == nil {
 		r.a.opts.Logger.Error("api request failed", "request_id", r.GetString("request_id"), "err", err)
 		e = errorf(http.StatusInternalServerError, "internal", "internal error; the request id %s is in pantau's log", r.GetString("request_id"))
 	}

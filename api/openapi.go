@@ -121,7 +121,7 @@ func (a *API) Document() map[string]any {
 		}
 		for code, desc := range map[string]string{"400": "A malformed or unknown parameter", "401": "No valid token", "403": "Wrong role, or a region outside the token's scope",
 			"404": "Unknown KPI or region", "409": "If-Match names a version that is no longer current", "413": "Body too large",
-			"501": "This pantau runs without a store", "503": "The first refresh has not finished (Retry-After)"} {
+			"501": "This pantau runs without a store", "503": "The first refresh has not finished, or pantau's store is unavailable (Retry-After)"} {
 			responses[code] = map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": errorSchema}}}
 		}
 		op["responses"] = responses

@@ -101,6 +101,8 @@ END {
 		x = k == 1 ? "full" : "default"
 		s = get("BenchmarkScrapeNational/" x "/gzip", "ns/op")
 		if (s != "") printf "scrape, %-7s exposure, gzip:     %.3f ms = %.3f of the 5 ms budget\n", x, s / 1e6, s / 5e6
+		s = get("BenchmarkScrapeNational/" x "/gzip-tcp", "ns/op")
+		if (s != "") printf "scrape, %-7s exposure, gzip over loopback: %.3f ms (%.0f bytes)\n", x, s / 1e6, get("BenchmarkScrapeNational/" x "/gzip-tcp", "bytes")
 		s = get("BenchmarkScrapeNational/" x "/identity", "ns/op")
 		if (s != "") printf "scrape, %-7s exposure, identity: %.1f ms = %.2f of the 5 ms budget (Prometheus always asks for gzip)\n", x, s / 1e6, s / 5e6
 	}

@@ -3,11 +3,14 @@
 # Debian's prometheus-sql-exporter and prometheus-postgres-exporter (custom
 # queries) on one PostgreSQL copy of the demo data, the same kecamatan SQL
 # (each KPI's month query of examples/dinsos.yaml, this month's dates
-# bound) at the same refresh cadence. A fourth contender is pantau as it was
+# bound) at the same refresh cadence. pantau runs twice: "pantau" exposes
+# the exporters' content (the month's actual, numerator and denominator; at
+# every level, so the kecamatan rows plus their roll-ups), "pantau_full"
+# every level, window and family. A fifth contender is pantau as it was
 # before the year window kept its closed months (recheck_closed: 1ms: the
 # year query on every refresh), the baseline of the change. Rounds
-# alternate between the tools,
-# one tool running at a time; each round measures, after a warm-up:
+# alternate between the tools, one tool running at a time; each round
+# measures, after a warm-up:
 # scrape p50/p95 and body bytes (gzip, as Prometheus asks), the CPU of the
 # tool's PostgreSQL backends per refresh (/proc, by process title), the
 # tool's own CPU and RSS. At the end all three run together and their
@@ -23,7 +26,7 @@
 #   ROUNDS         rounds per tool (default 3)
 #   ROUND_SECONDS  measured seconds per round (default 45)
 #   WARMUP         seconds between a tool's readiness and its round (default 15)
-#   TOOLS          the contenders, in round order (default: all four)
+#   TOOLS          the contenders, in round order (default: all five)
 #   PANTAU_TEST_POSTGRES  admin DSN (default postgres://postgres@127.0.0.1:5432)
 #   PANTAU_BENCH_CACHE    where the generated SQLite source is kept
 #                  (default ~/.cache/pantau-bench)
@@ -44,7 +47,7 @@ CADENCE=${CADENCE:-5s}
 ROUNDS=${ROUNDS:-3}
 ROUND_SECONDS=${ROUND_SECONDS:-45}
 WARMUP=${WARMUP:-15}
-TOOLS=${TOOLS:-pantau pantau_rereading sql_exporter postgres_exporter}
+TOOLS=${TOOLS:-pantau pantau_full pantau_rereading sql_exporter postgres_exporter}
 PG=${PANTAU_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 PG=${PG%/}
 OUT=${OUT:-$(mktemp -d -t pantau-sbs-XXXXXX)}
@@ -101,24 +104,26 @@ DO \$\$ BEGIN
   CREATE ROLE sbs_pgexp LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$;
 DO \$\$ BEGIN
   CREATE ROLE sbs_reread LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$;
-GRANT SELECT ON ALL TABLES IN SCHEMA public TO sbs_pantau, sbs_sqlexp, sbs_pgexp, sbs_reread;
+DO \$\$ BEGIN
+  CREATE ROLE sbs_full LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO sbs_pantau, sbs_sqlexp, sbs_pgexp, sbs_reread, sbs_full;
 SQL
 rows=$(psql "$DBURL" -XAtc "SELECT (SELECT count(*) FROM sembako_alokasi) + (SELECT count(*) FROM pkh_tahap) + (SELECT count(*) FROM pkh_graduasi) + (SELECT count(*) FROM ewarong) + (SELECT count(*) FROM kube)")
 echo "loaded $rows rows in $(($(date +%s) - start)) s"
 
 # --- configurations: the same SQL for everyone
 dsn() { echo "${PG/\/\/postgres@/\/\/$1@}/$DB?sslmode=disable"; }
-sed "s/^refresh: .*/refresh: $CADENCE/" examples/dinsos.yaml >"$OUT/pantau.yaml"
-# Where the spec chooses what goes to Prometheus, expose the kecamatan
-# level too: the exporters' numbers are compared with it.
-cp "$OUT/pantau.yaml" "$OUT/pantau-exposure.yaml"
-echo 'exposure: {levels: [nasional, provinsi, kabupaten_kota, kecamatan]}' >>"$OUT/pantau-exposure.yaml"
-if PANTAU_SOURCE_DINSOS_DSN=$(dsn sbs_pantau) "$OUT/pantau" check "$OUT/pantau-exposure.yaml" >/dev/null 2>&1; then
-	mv "$OUT/pantau-exposure.yaml" "$OUT/pantau.yaml"
-else
-	rm "$OUT/pantau-exposure.yaml"
-fi
+sed "s/^refresh: .*/refresh: $CADENCE/" examples/dinsos.yaml >"$OUT/pantau-base.yaml"
+# What goes to Prometheus (the spec's exposure, docs/metrics.md): the
+# exporters' content, the month's figures the kecamatan query returns, at
+# every level (kecamatan, whose numbers are compared with the exporters',
+# and their roll-ups, which the exporters do not have); or everything.
+{ cat "$OUT/pantau-base.yaml"; echo 'exposure: {levels: all, windows: [month], families: [actual, numerator, denominator]}'; } >"$OUT/pantau.yaml"
+{ cat "$OUT/pantau-base.yaml"; echo 'exposure: {levels: all, windows: all, families: all}'; } >"$OUT/pantau-full.yaml"
 sed 's/recheck_closed: .*/recheck_closed: 1ms/' "$OUT/pantau.yaml" >"$OUT/pantau-rereading.yaml"
+for f in pantau pantau-full pantau-rereading; do
+	PANTAU_SOURCE_DINSOS_DSN=$(dsn sbs_pantau) "$OUT/pantau" check "$OUT/$f.yaml" >/dev/null
+done
 "$SBS" configs "$OUT/pantau.yaml" "$OUT" "$CADENCE" "$(dsn sbs_sqlexp)"
 
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -128,6 +133,10 @@ start() {
 	case $1 in
 	pantau)
 		PANTAU_SOURCE_DINSOS_DSN=$(dsn sbs_pantau) "$OUT/pantau" serve --config "$OUT/pantau.yaml" \
+			--listen "127.0.0.1:$2" --log-level warn >>"$log" 2>&1 &
+		;;
+	pantau_full)
+		PANTAU_SOURCE_DINSOS_DSN=$(dsn sbs_full) "$OUT/pantau" serve --config "$OUT/pantau-full.yaml" \
 			--listen "127.0.0.1:$2" --log-level warn >>"$log" 2>&1 &
 		;;
 	pantau_rereading)
@@ -158,7 +167,7 @@ start() {
 	exit 1
 }
 stop() { kill "$1" && wait "$1" 2>/dev/null || true; }
-role() { case $1 in pantau) echo sbs_pantau ;; pantau_rereading) echo sbs_reread ;; sql_exporter) echo sbs_sqlexp ;; postgres_exporter) echo sbs_pgexp ;; esac; }
+role() { case $1 in pantau) echo sbs_pantau ;; pantau_full) echo sbs_full ;; pantau_rereading) echo sbs_reread ;; sql_exporter) echo sbs_sqlexp ;; postgres_exporter) echo sbs_pgexp ;; esac; }
 
 echo
 echo "== machine"

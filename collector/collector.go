@@ -94,6 +94,10 @@ type Collector struct {
 	spec      atomic.Pointer[config.Spec]
 	pendingMu sync.Mutex
 	pending   *reload
+	// problems are failures outside the KPIs' refresh, by what failed
+	// (SetProblem).
+	problemsMu sync.Mutex
+	problems   map[string]string
 }
 
 // New checks the wiring and prepares the self-metrics. It does not touch the
@@ -124,7 +128,7 @@ func New(opts Options) (*Collector, error) {
 		opts.RetryAfter = DefaultRetryAfter
 	}
 	c := &Collector{opts: opts, scoped: scoped, expose: newExposure(opts.Spec, opts.Scope), log: opts.Logger, lastTargets: map[int][]kpi.Target{},
-		closed: map[string]*closedMonths{}, baselines: map[string]*baseline{}, latest: map[string]*latestMonth{}}
+		closed: map[string]*closedMonths{}, baselines: map[string]*baseline{}, latest: map[string]*latestMonth{}, problems: map[string]string{}}
 	for _, k := range opts.Spec.KPIs {
 		c.closed[k.ID] = &closedMonths{}
 		c.baselines[k.ID] = &baseline{}
@@ -322,6 +326,7 @@ func (y *yearTargets) forKPI(year int, id string) ([]kpi.Target, error) {
 		var err error
 		all, err = y.c.opts.Targets.Targets(y.ctx, year)
 		y.c.targetsMu.Lock()
+		y.c.SetProblem("targets", err)
 		if err != nil {
 			y.c.metrics.targetFailures.Inc()
 			last, had := y.c.lastTargets[year]

@@ -23,55 +23,67 @@ import (
 // CRC-32 continues the cached one over the self-metrics (gzip.go).
 func (c *Collector) MetricsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var self bytes.Buffer
-		enc := expfmt.NewEncoder(&self, expfmt.NewFormat(expfmt.TypeTextPlain))
+		b := scrapeBuffers.Get().(*scrapeBuffer)
+		defer scrapeBuffers.Put(b)
+		b.text.Reset()
 		mfs, err := c.metrics.registry.Gather()
 		for _, mf := range mfs {
-			if e := enc.Encode(mf); e != nil && err == nil {
+			if e := b.enc.Encode(mf); e != nil && err == nil {
 				err = e
 			}
 		}
 		if err != nil {
 			c.log.Error("gathering self-metrics", "err", err)
 		}
+		self := b.text.Bytes()
 		cached := &exposition{}
 		if s := c.Snapshot(); s != nil {
 			cached = s.exposition
 		}
 		h := w.Header()
-		h.Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+		h.Set("Content-Type", string(textFormat))
 		h.Add("Vary", "Accept-Encoding")
 		if !acceptsGzip(r) {
-			h.Set("Content-Length", strconv.Itoa(cached.textBytes+self.Len()))
+			h.Set("Content-Length", strconv.Itoa(cached.textBytes+len(self)))
 			zr := inflate(cached.deflate)
 			if _, err := io.Copy(w, zr); err != nil {
 				c.log.Error("serving uncompressed metrics", "err", err)
 				return
 			}
-			w.Write(self.Bytes())
+			w.Write(self)
 			return
 		}
-		var tail bytes.Buffer
-		zw := flateWriters.Get().(*flate.Writer)
-		zw.Reset(&tail)
-		zw.Write(self.Bytes())
-		zw.Close() // the final block
-		flateWriters.Put(zw)
-		trailer := gzipTrailer(crc32.Update(cached.crc, crc32.IEEETable, self.Bytes()), cached.textBytes+self.Len())
+		// The tail: the self-metrics, the final block and the trailer.
+		b.tail.Reset()
+		b.zw.Reset(&b.tail)
+		b.zw.Write(self)
+		b.zw.Close()
+		b.tail.Write(gzipTrailer(crc32.Update(cached.crc, crc32.IEEETable, self), cached.textBytes+len(self)))
 		h.Set("Content-Encoding", "gzip")
-		h.Set("Content-Length", strconv.Itoa(len(gzipHeader)+len(cached.deflate)+tail.Len()+len(trailer)))
+		h.Set("Content-Length", strconv.Itoa(len(gzipHeader)+len(cached.deflate)+b.tail.Len()))
 		w.Write(gzipHeader)
 		w.Write(cached.deflate)
-		w.Write(tail.Bytes())
-		w.Write(trailer)
+		w.Write(b.tail.Bytes())
 	})
 }
 
-// flateWriters keeps compressors between scrapes: a new one allocates about
-// a megabyte, far more than the few kilobytes of self-metrics it compresses.
-var flateWriters = sync.Pool{New: func() any {
-	w, _ := flate.NewWriter(io.Discard, flate.BestSpeed)
-	return w
+var textFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
+
+// scrapeBuffer is a scrape's scratch space, kept between scrapes: the
+// self-metrics text and its encoder, and their compressed tail and
+// compressor (a new one allocates about a megabyte, far more than the few
+// kilobytes of self-metrics it compresses).
+type scrapeBuffer struct {
+	text, tail bytes.Buffer
+	enc        expfmt.Encoder
+	zw         *flate.Writer
+}
+
+var scrapeBuffers = sync.Pool{New: func() any {
+	b := &scrapeBuffer{}
+	b.enc = expfmt.NewEncoder(&b.text, textFormat)
+	b.zw, _ = flate.NewWriter(io.Discard, flate.BestSpeed)
+	return b
 }}
 
 func acceptsGzip(r *http.Request) bool {

@@ -3,9 +3,11 @@ package collector
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -68,6 +70,41 @@ func (c *Collector) Readiness() error {
 		return fmt.Errorf("%d of %d KPIs have never refreshed successfully:\n%s", len(never), len(s.KPIs), strings.Join(never, "\n"))
 	}
 	return nil
+}
+
+// Problems describes what is wrong while the collector is ready: each KPI
+// served with its last good values because its refresh failed (with the
+// error and when the values are from), then each failure recorded with
+// SetProblem, like pantau's store being unreachable. None of them makes the
+// collector unready, but /readyz names them so whoever looks sees what is
+// wrong; nil when all is well.
+func (c *Collector) Problems() []string {
+	var out []string
+	if s := c.Snapshot(); s != nil {
+		for _, st := range s.KPIs {
+			if st.Data() == DataStale {
+				out = append(out, fmt.Sprintf("%s: %s (last good values from %s)", st.Def.ID, st.Err, st.LastSuccess.Format(time.RFC3339)))
+			}
+		}
+	}
+	c.problemsMu.Lock()
+	defer c.problemsMu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(c.problems)) {
+		out = append(out, name+": "+c.problems[name])
+	}
+	return out
+}
+
+// SetProblem records that what name stands for (like "monthly history")
+// failed with err, until it is called again with a nil err.
+func (c *Collector) SetProblem(name string, err error) {
+	c.problemsMu.Lock()
+	defer c.problemsMu.Unlock()
+	if err == nil {
+		delete(c.problems, name)
+		return
+	}
+	c.problems[name] = err.Error()
 }
 
 // Spec is the spec in use: the one given to New, or the last reload

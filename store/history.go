@@ -52,15 +52,17 @@ func HistoryRows(period kpi.Period, closedAt time.Time, ps []kpi.Progress) []His
 // HistoryFilter selects history rows; zero fields match everything. From
 // and To ("2026-01", "2026-12") are inclusive.
 type HistoryFilter struct {
-	KPI    string
-	Region string // exact region code
-	// Regions are exact region codes, any of them (an indexed read of a
-	// few regions, where a Level alone reads the whole level).
+	KPI string
+	// Regions are exact region codes, at most HistoryMaxRegions.
 	Regions  []string
 	Level    *kpi.Level
 	From, To string
 	Window   kpi.Window
 }
+
+// HistoryMaxRegions bounds HistoryFilter.Regions: one parameter each, well
+// under SQLite's 32766 and PostgreSQL's 65535.
+const HistoryMaxRegions = 1000
 
 const historyColumns = "kpi, region_code, level, period, time_window, actual, target, expected, numerator, denominator, attainment, pace, status, closed_at"
 
@@ -229,14 +231,13 @@ func (s *Store) History(ctx context.Context, f HistoryFilter) ([]HistoryRow, err
 	if f.KPI != "" {
 		where, args = append(where, "kpi = ?"), append(args, f.KPI)
 	}
-	if f.Region != "" {
-		where, args = append(where, "region_code = ?"), append(args, f.Region)
-	}
-	if len(f.Regions) > 0 {
-		where = append(where, "region_code IN (?"+strings.Repeat(", ?", len(f.Regions)-1)+")")
-		for _, r := range f.Regions {
-			args = append(args, r)
-		}
+	switch n := len(f.Regions); {
+	case n > HistoryMaxRegions:
+		return nil, fmt.Errorf("store: history: %d regions in one read, at most %d", n, HistoryMaxRegions)
+	case n > 0:
+		// With the KPI, the primary key (kpi, region_code, period, …) finds
+		// each region's months without reading the others'.
+		where, args = append(where, "region_code IN (?)"), append(args, f.Regions)
 	}
 	if f.Level != nil {
 		where, args = append(where, "level = ?"), append(args, f.Level.String())
@@ -253,8 +254,11 @@ func (s *Store) History(ctx context.Context, f HistoryFilter) ([]HistoryRow, err
 	if f.Window != "" {
 		where, args = append(where, "time_window = ?"), append(args, string(f.Window))
 	}
-	q := "SELECT " + historyColumns + " FROM monthly_history" + whereClause(where) +
-		" ORDER BY region_code, period, kpi, time_window"
+	q, args, err := sqlx.In("SELECT "+historyColumns+" FROM monthly_history"+whereClause(where)+
+		" ORDER BY region_code, period, kpi, time_window", args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: history: %w", err)
+	}
 	rows, err := s.rdb.QueryxContext(ctx, s.rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: read history: %w", err)

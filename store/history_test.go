@@ -127,7 +127,7 @@ func TestHistory(t *testing.T) {
 				t.Errorf("History:\n got %+v\nwant %+v", got, row)
 			}
 		}},
-		{"History filters by KPI, region or regions, level, months and window, ordered by region and period", func(t *testing.T, s *Store) {
+		{"History filters by KPI, region, level, months and window, ordered by region and period", func(t *testing.T, s *Store) {
 			mustWriteHistory(t, s, historyFixture())
 			prov, kec := kpi.LevelProvinsi, kpi.LevelKecamatan
 			key := func(r HistoryRow) string { return r.KPI + " " + r.Region + " " + r.Period + " " + string(r.Window) }
@@ -135,7 +135,7 @@ func TestHistory(t *testing.T) {
 				f    HistoryFilter
 				want []string
 			}{
-				{HistoryFilter{KPI: "ewarong_aktif", Region: "32", Window: kpi.WindowMonth}, []string{
+				{HistoryFilter{KPI: "ewarong_aktif", Regions: []string{"32"}, Window: kpi.WindowMonth}, []string{
 					"ewarong_aktif 32 2026-09 month", "ewarong_aktif 32 2026-10 month"}},
 				{HistoryFilter{KPI: "ewarong_aktif", Level: &kec, From: "2026-10", To: "2026-10"}, []string{
 					"ewarong_aktif 32.16.06 2026-10 month", "ewarong_aktif 32.16.06 2026-10 year"}},
@@ -143,9 +143,10 @@ func TestHistory(t *testing.T) {
 					"ewarong_aktif 32 2026-09 year", "sembako_salur 32 2026-09 year"}},
 				{HistoryFilter{KPI: "sembako_salur", From: "2026-10", Window: kpi.WindowYear}, []string{
 					"sembako_salur 32 2026-10 year", "sembako_salur 32.16.06 2026-10 year"}},
-				{HistoryFilter{KPI: "sembako_salur", Regions: []string{"32.16.06", "32", "31"}, From: "2026-10", Window: kpi.WindowYear}, []string{
-					"sembako_salur 32 2026-10 year", "sembako_salur 32.16.06 2026-10 year"}},
-				{HistoryFilter{KPI: "ewarong_aktif", Regions: []string{"32.16.06"}, Level: &prov}, nil},
+				{HistoryFilter{KPI: "sembako_salur", Regions: []string{"32.16.06", "32"}, To: "2026-09"}, []string{
+					"sembako_salur 32 2026-09 month", "sembako_salur 32 2026-09 year",
+					"sembako_salur 32.16.06 2026-09 month", "sembako_salur 32.16.06 2026-09 year"}},
+				{HistoryFilter{Regions: []string{"32.16"}}, nil},
 				{HistoryFilter{From: "2026-11"}, nil},
 			} {
 				var got []string
@@ -158,6 +159,9 @@ func TestHistory(t *testing.T) {
 			}
 			if _, err := s.History(ctx, HistoryFilter{From: "2026-1"}); err == nil {
 				t.Error("a malformed month was accepted")
+			}
+			if _, err := s.History(ctx, HistoryFilter{Regions: make([]string, HistoryMaxRegions+1)}); err == nil {
+				t.Errorf("%d regions in one read were accepted", HistoryMaxRegions+1)
 			}
 		}},
 		{"HasHistory tells whether a KPI's month is stored", func(t *testing.T, s *Store) {

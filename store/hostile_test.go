@@ -49,7 +49,7 @@ func TestHostileStringsAreBoundNotInterpolated(t *testing.T) {
 				if es := mustAudit(t, s, AuditFilter{KPI: h, Region: h}); len(es) != 0 {
 					t.Errorf("audit of %q: %v", h, es)
 				}
-				if rows, err := s.History(ctx, HistoryFilter{KPI: h, Region: h}); err != nil || len(rows) != 0 {
+				if rows, err := s.History(ctx, HistoryFilter{KPI: h, Regions: []string{h}}); err != nil || len(rows) != 0 {
 					t.Errorf("history of %q: %v, %v", h, rows, err)
 				}
 				if _, err := s.History(ctx, HistoryFilter{From: h, To: h}); err == nil {

@@ -2,12 +2,17 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -217,6 +222,19 @@ func (s *Store) Close() error {
 	return err
 }
 
+// Stats are the connection pools' statistics, the writer's and the
+// readers' added up on SQLite.
+func (s *Store) Stats() sql.DBStats {
+	st := s.db.Stats()
+	if s.rdb != s.db {
+		r := s.rdb.Stats()
+		st.OpenConnections += r.OpenConnections
+		st.InUse += r.InUse
+		st.Idle += r.Idle
+	}
+	return st
+}
+
 // Driver returns the driver name the store was opened with.
 func (s *Store) Driver() string { return s.d.name }
 
@@ -295,4 +313,34 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("store: bad instant %q in the database: %w", s, err)
 	}
 	return t.UTC(), nil
+}
+
+// IsUnavailable reports whether err is pantau's database failing as a
+// whole rather than refusing what was asked: unreachable (refused, cut,
+// shutting down, too slow), or out of disk space. The same request may
+// succeed later; the API answers it with a 503.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	switch state := sqlState(err); {
+	case strings.HasPrefix(state, "08"), // connection exception
+		strings.HasPrefix(state, "53"),  // insufficient resources: disk full, out of memory, too many connections
+		strings.HasPrefix(state, "57P"): // operator intervention: the server shutting down or starting up
+		return true
+	}
+	var e interface{ Code() int }
+	if errors.As(err, &e) {
+		switch e.Code() & 0xff {
+		case 10, // SQLITE_IOERR
+			13, // SQLITE_FULL
+			14: // SQLITE_CANTOPEN
+			return true
+		}
+	}
+	return false
 }

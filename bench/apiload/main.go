@@ -14,13 +14,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pantau-id/pantau/bench/loadgen"
 )
 
 func main() {
@@ -36,32 +36,15 @@ func main() {
 		// HTTP stack, so the API's figures read as ratios to it.
 		urls = []string{"/healthz", "/api/v1/progress?kpi=sembako_salur&level=kabupaten_kota", "/api/v1/ranking?kpi=sembako_salur&level=kabupaten_kota&limit=10"}
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns + 2, DisableCompression: false}, Timeout: 30 * time.Second}
-	get := func(url string) (time.Duration, error) {
-		req, _ := http.NewRequest("GET", url, nil)
-		req.Header.Set("Accept-Encoding", "gzip") // as Grafana sends it
-		if *token != "" {
-			req.Header.Set("Authorization", "Bearer "+*token)
-		}
-		start := time.Now()
-		res, err := client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		_, err = io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			return 0, fmt.Errorf("%s: %s", url, res.Status)
-		}
-		return time.Since(start), err
-	}
+	client := loadgen.NewClient(*base, *token, *conns)
+	get := func(url string) (time.Duration, error) { return client.Get(context.Background(), url) }
 	// scrapes runs /metrics every 100 ms until ctx ends.
 	scrapes := func(ctx context.Context) []time.Duration {
 		var out []time.Duration
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			d, err := get(*base + "/metrics")
+			d, err := get("/metrics")
 			if err != nil {
 				fail(err)
 			}
@@ -74,7 +57,7 @@ func main() {
 		}
 	}
 	for _, u := range append([]string{"/metrics"}, urls...) { // warm up
-		if _, err := get(*base + u); err != nil {
+		if _, err := get(u); err != nil {
 			fail(err)
 		}
 	}
@@ -93,7 +76,7 @@ func main() {
 		for i := range *conns {
 			wg.Go(func() {
 				for ctx.Err() == nil && left.Add(-1) >= 0 {
-					d, err := get(*base + u)
+					d, err := get(u)
 					if err != nil {
 						if ctx.Err() != nil {
 							return
@@ -115,12 +98,7 @@ func main() {
 }
 
 func pct(ds []time.Duration, p int) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[min(len(s)-1, len(s)*p/100)].Round(10 * time.Microsecond)
+	return loadgen.Percentile(ds, p).Round(10 * time.Microsecond)
 }
 
 func fail(err error) {

@@ -109,7 +109,7 @@ func TestBackfillWritesEachClosedMonthOnce(t *testing.T) {
 		}
 	}
 	// Each month holds DKI Jakarta's level of that month's end.
-	rows, err := st.History(ctx, store.HistoryFilter{KPI: "ewarong_aktif", Region: "31", Window: kpi.WindowMonth})
+	rows, err := st.History(ctx, store.HistoryFilter{KPI: "ewarong_aktif", Regions: []string{"31"}, Window: kpi.WindowMonth})
 	if err != nil {
 		t.Fatal(err)
 	}

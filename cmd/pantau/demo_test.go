@@ -56,10 +56,11 @@ func stopProcess(t *testing.T, p *process) {
 	}
 }
 
-// waitReady waits until /readyz answers 200: the first refresh is done.
+// waitReady waits until /readyz answers 200: the first refresh is done
+// (the bound is for a race-built pantau on a loaded machine).
 func waitReady(t *testing.T, p *process) {
 	t.Helper()
-	waitFor(t, 30*time.Second, "/readyz to answer 200", func() bool {
+	waitFor(t, time.Minute, "/readyz to answer 200", func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("pantau exited before it was ready: %v\n%s", p.state, p.log.String())
@@ -284,7 +285,7 @@ func TestDemo(t *testing.T) {
 				}
 			}
 		}
-		rows, err := st.History(ctx, store.HistoryFilter{KPI: "ewarong_aktif", Region: "31", Window: kpi.WindowYear, From: prev.String(), To: prev.String()})
+		rows, err := st.History(ctx, store.HistoryFilter{KPI: "ewarong_aktif", Regions: []string{"31"}, Window: kpi.WindowYear, From: prev.String(), To: prev.String()})
 		if err != nil {
 			t.Fatal(err)
 		}

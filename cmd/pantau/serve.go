@@ -12,8 +12,12 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pantau-id/pantau/api"
 	"github.com/pantau-id/pantau/collector"
@@ -43,9 +47,11 @@ interval, computes progress for every region at every level, and serves it:
 	           slips, targets, export; needs a token (pantau token create)
 	           unless --api-open-read
 	/healthz   200 while the process runs
-	/readyz    200 once every KPI has refreshed successfully at least once;
-	           503 naming the KPIs that never have (a source unreachable
-	           since start-up) or saying the first refresh is still running
+	/readyz    200 once every KPI has refreshed successfully at least once
+	           (naming what is wrong, if anything: KPIs served stale, the
+	           store failing); 503 naming the KPIs
+	           that never have (a source unreachable since start-up) or
+	           saying the first refresh is still running
 	/          the overview (docs/overview.md): per KPI how the region stands
 	           against its target, a map or ranked bars of the regions below,
 	           a ranking and the year's history, and whether each KPI's data
@@ -139,6 +145,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "pantau serve: %v\n", err)
 		return exitUsage
 	}
+	// The MySQL driver logs a cut connection itself, to stderr: into
+	// pantau's log instead, in its format. The driver's logger is global,
+	// so the first serve of the process sets it.
+	mysqlLogOnce.Do(func() { _ = mysql.SetLogger(mysqlLog{log}) })
 	spec, err := config.Load(cfg.config)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\npantau serve: fix the spec above (pantau check %s lists every problem)\n", err, cfg.config)
@@ -230,6 +240,13 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: use text or json", format)
 }
 
+// mysqlLog passes the MySQL driver's messages to slog, as warnings.
+type mysqlLog struct{ log *slog.Logger }
+
+var mysqlLogOnce sync.Once
+
+func (l mysqlLog) Print(v ...any) { l.log.Warn("mysql driver: " + fmt.Sprint(v...)) }
+
 // app is a running collector with its open sources.
 type app struct {
 	regions   *kpi.Hierarchy
@@ -268,6 +285,12 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 		return nil, err
 	}
 	opts := collector.Options{Spec: spec, Regions: regions, Scope: region, Sources: queriers, Logger: log, Version: buildVersion(), Now: clockOf(ctx)}
+	// Counted apart from the refresh: a month that cannot be closed is
+	// retried after every refresh, and its values are not lost meanwhile.
+	historyFailures := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "pantau_history_close_failures_total",
+		Help: "Attempts to close the previous month into monthly history that failed (the store unreachable or full, a source query failing); each is retried after the next refresh.",
+	})
 	if st != nil {
 		opts.Targets = st
 		opts.ClosedMonths = st
@@ -275,6 +298,10 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 			spec := rt.collector.Spec() // the reloaded one, if any
 			prev := kpi.PeriodAt(s.At, spec.Location).Prev()
 			n, err := history.CloseMonth(ctx, rt.collector, st, spec.KPIIDs(), prev, s.At)
+			if err != nil {
+				historyFailures.Inc()
+			}
+			rt.collector.SetProblem("monthly history", err)
 			switch {
 			case err != nil:
 				log.Warn("closing month into history", "period", prev.String(), "err", err)
@@ -287,6 +314,10 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 	if err != nil {
 		rt.close()
 		return nil, err
+	}
+	rt.collector.Registry().MustRegister(newPoolMetrics(&rt.pool, st))
+	if st != nil {
+		rt.collector.Registry().MustRegister(historyFailures)
 	}
 	return rt, nil
 }
@@ -339,6 +370,10 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if err := rt.collector.Readiness(); err != nil {
 			http.Error(w, "not ready: "+err.Error()+"\n", http.StatusServiceUnavailable)
+			return
+		}
+		if problems := rt.collector.Problems(); len(problems) > 0 {
+			fmt.Fprintf(w, "ok, with %d problems:\n%s\n", len(problems), strings.Join(problems, "\n"))
 			return
 		}
 		io.WriteString(w, "ok\n")

@@ -594,15 +594,17 @@ func TestServeHelpFlagPrintsUsage(t *testing.T) {
 }
 
 // buildPantau builds the pantau binary into a temporary directory (the go
-// build cache makes every build after the first a link).
-func buildPantau(t *testing.T) string {
+// build cache makes every build after the first a link), with buildFlags
+// like -race. The bound is for a first -race build on a loaded machine.
+func buildPantau(t *testing.T, buildFlags ...string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "pantau")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput()
+	args := append(append([]string{"build"}, buildFlags...), "-o", bin, ".")
+	out, err := exec.CommandContext(ctx, "go", args...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return bin
 }
