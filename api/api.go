@@ -79,6 +79,10 @@ func New(opts Options) (*API, error) {
 	a.routes = a.table()
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
+	// One path per resource, and every answer that is not a success is the
+	// error JSON: /kpis/ is a 404, not a redirect (which a PUT would follow
+	// to a target without its year).
+	e.RedirectTrailingSlash = false
 	e.ContextWithFallback = true
 	e.Use(a.requestLog, gin.CustomRecoveryWithWriter(nil, a.recovered))
 	e.NoRoute(func(c *gin.Context) {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -155,7 +156,12 @@ func (a *API) wrap(rt route) gin.HandlerFunc {
 
 func (a *API) prepare(r *request) error {
 	rt := r.route
-	q := r.Request.URL.Query()
+	// URL.Query drops pairs it cannot decode (%zz, a ';'): refuse them
+	// rather than answer as if the parameter had not been given.
+	q, err := url.ParseQuery(r.Request.URL.RawQuery)
+	if err != nil {
+		return badParam("query string", "%v; percent-encode the values and separate parameters with &", err)
+	}
 	for name := range q {
 		if !slices.Contains(rt.params, name) {
 			allowed := "it takes none"

@@ -194,14 +194,29 @@ func (r *request) month(name string) (kpi.Period, error) {
 	if p, err := kpi.ParsePeriod(v, r.a.loc()); err == nil {
 		return p, nil
 	}
+	var p kpi.Period
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return kpi.PeriodAt(t, r.a.loc()), nil
+		p = kpi.PeriodAt(t, r.a.loc())
+	} else if ms, err := strconv.ParseInt(v, 10, 64); err == nil && len(v) >= 10 {
+		p = kpi.PeriodAt(time.UnixMilli(ms), r.a.loc())
+	} else {
+		return kpi.Period{}, badParam(name, "%q: write a month like 2026-03, an RFC 3339 time, or epoch milliseconds", v)
 	}
-	if ms, err := strconv.ParseInt(v, 10, 64); err == nil && len(v) >= 10 {
-		return kpi.PeriodAt(time.UnixMilli(ms), r.a.loc()), nil
+	// The months from from on are walked one by one and answered as RFC
+	// 3339 times: epoch milliseconds can name a month a million years
+	// away, millions of steps that end in a time JSON cannot hold.
+	if p.Year() < minYear || p.Year() > maxYear {
+		return kpi.Period{}, badParam(name, "%q is in the year %d; pantau's months are %d to %d", v, p.Year(), minYear, maxYear)
 	}
-	return kpi.Period{}, badParam(name, "%q: write a month like 2026-03, an RFC 3339 time, or epoch milliseconds", v)
+	return p, nil
 }
+
+// minYear and maxYear bound the months a request may name: ParsePeriod's
+// lower bound, and the last year an RFC 3339 time can hold.
+const (
+	minYear = 1900
+	maxYear = 9999
+)
 
 // limit reads the limit parameter, def when absent.
 func (r *request) limit(def int) (int, error) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -174,6 +175,9 @@ func (a *API) putTarget(r *request) error {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return errorf(http.StatusRequestEntityTooLarge, "too_large", "the body is larger than %d bytes", maxBody)
+		}
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			return errorf(http.StatusRequestTimeout, "timeout", "the body did not arrive within the server's read timeout; send it at once")
 		}
 		return errorf(http.StatusBadRequest, "bad_body", "the body must be JSON like {\"target\": 70, \"reason\": \"SK 12/2026\"} or {\"rate\": 0.95}: %v", err)
 	}

@@ -312,8 +312,14 @@ func sniffDelimiter(br *bufio.Reader) rune {
 	return best
 }
 
+// MaxUnzipped bounds the unzipped size of a workbook (excelize's default
+// is 16 GB): 10,000 target rows unzip to 3.2 MB, so a national sheet fits
+// many times over, and a file claiming more is refused before it fills
+// memory or disk.
+const MaxUnzipped = 256 << 20
+
 func readXLSX(r io.Reader) (table, error) {
-	f, err := excelize.OpenReader(r)
+	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: MaxUnzipped})
 	if err != nil {
 		return table{}, Problem{Message: fmt.Sprintf("cannot open the workbook (%v); save it from Excel or LibreOffice as .xlsx", err)}
 	}

@@ -382,7 +382,7 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 	if extra != nil {
 		extra(mux)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(mux, serverLimits)
 
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	rt.watchReloads(loopCtx)
