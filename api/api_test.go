@@ -167,6 +167,12 @@ func TestProgress(t *testing.T) {
 					rs[1]["region_code"] != "32.16.06" || !numberIs(rs[1]["value"], 1/0.95) {
 					t.Errorf("September ranking of Kabupaten Bekasi: %v", rs)
 				}
+				// Named regions of a closed month are read by name, not by level.
+				rs = rows(t, f.do(t, "GET", "/api/v1/progress?kpi=sembako_salur&region=32.16.07,32.16.06,31&period=2026-09", "admin", nil))
+				if len(rs) != 3 || rs[0]["region_code"] != "31" || rs[1]["region_code"] != "32.16.06" || !numberIs(rs[1]["actual"], 1) ||
+					rs[2]["region_code"] != "32.16.07" || !numberIs(rs[2]["actual"], 0.5) {
+					t.Errorf("September progress of three named regions: %v", rs)
+				}
 			})
 
 			t.Run("slips list the regions at risk or behind, worst first, with the gap in the KPI's unit and since when", func(t *testing.T) {

@@ -9,5 +9,6 @@
 // them as a table), every error is {"error": {"code", "message"}}. Bearer
 // tokens carry a role (viewer, admin) and a region scope that holds in
 // every endpoint: a token for 32.16 sees Kabupaten Bekasi and below.
-// docs/api.md describes the endpoints with examples.
+// docs/api.md describes the endpoints with examples. Reader gives the same
+// rows and scope rules to pages in the same binary (overview/) without HTTP.
 package api

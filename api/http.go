@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -50,6 +51,10 @@ func forbidden(format string, args ...any) *Error {
 
 func abort(c *gin.Context, status int, code, msg string) {
 	c.AbortWithStatusJSON(status, gin.H{"error": Error{Code: code, Message: msg}})
+}
+
+func errNotReady() *Error {
+	return errorf(http.StatusServiceUnavailable, "not_ready", "the first refresh has not finished yet; try again in a few seconds")
 }
 
 // retryAfter is what a client is told to wait before the first refresh
@@ -181,7 +186,7 @@ func (a *API) prepare(r *request) error {
 		r.snap = a.opts.Snapshots.Snapshot()
 		if r.snap == nil {
 			r.Header("Retry-After", retryAfter)
-			return errorf(http.StatusServiceUnavailable, "not_ready", "the first refresh has not finished yet; try again in a few seconds")
+			return errNotReady()
 		}
 		if _, ok := r.snap.Hierarchy.Lookup(r.scope()); !ok {
 			return forbidden("the token's scope %s is outside the regions this pantau collects", r.scope())
@@ -208,15 +213,9 @@ func (a *API) authenticate(r *request) error {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return errorf(http.StatusUnauthorized, "unauthorized", "the Authorization header must be: Bearer pnt_...")
 	}
-	if a.opts.Store == nil {
-		return errorf(http.StatusUnauthorized, "unauthorized", "this pantau runs without a store and so has no tokens")
-	}
-	t, err := a.opts.Store.LookupToken(r.Request.Context(), strings.TrimSpace(token))
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusUnauthorized, "unauthorized", "the token is unknown or revoked")
-	}
+	t, err := a.lookupToken(r.Request.Context(), strings.TrimSpace(token))
 	if err != nil {
-		return fmt.Errorf("checking the token: %w", err)
+		return err
 	}
 	r.token = t
 	r.Set("token_name", t.Name)
@@ -224,6 +223,20 @@ func (a *API) authenticate(r *request) error {
 		return forbidden("this needs an admin token; token %q is a %s", t.Name, t.Role)
 	}
 	return nil
+}
+
+func (a *API) lookupToken(ctx context.Context, secret string) (store.Token, error) {
+	if a.opts.Store == nil {
+		return store.Token{}, errorf(http.StatusUnauthorized, "unauthorized", "this pantau runs without a store and so has no tokens")
+	}
+	t, err := a.opts.Store.LookupToken(ctx, secret)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Token{}, errorf(http.StatusUnauthorized, "unauthorized", "the token is unknown or revoked")
+	}
+	if err != nil {
+		return store.Token{}, fmt.Errorf("checking the token: %w", err)
+	}
+	return t, nil
 }
 
 // fail writes err as the error JSON; errors that are not *Error are a 503

@@ -47,16 +47,17 @@ func (r *request) list(name string) []string {
 }
 
 // kpis reads the kpi parameter: every KPI of the snapshot when absent.
-func (r *request) kpis() ([]collector.KPIState, error) {
-	ids := r.list("kpi")
+func (r *request) kpis() ([]collector.KPIState, error) { return r.a.kpiStates(r.snap, r.list("kpi")) }
+
+func (a *API) kpiStates(snap *collector.Snapshot, ids []string) ([]collector.KPIState, error) {
 	if len(ids) == 0 {
-		return r.snap.KPIs, nil
+		return snap.KPIs, nil
 	}
 	out := make([]collector.KPIState, 0, len(ids))
 	for _, id := range ids {
-		st, ok := r.snap.KPI(id)
+		st, ok := snap.KPI(id)
 		if !ok {
-			return nil, errorf(http.StatusNotFound, "unknown_kpi", "kpi %q is not in the spec; GET %s/kpis lists them (%s)", id, Prefix, strings.Join(r.a.spec().KPIIDs(), ", "))
+			return nil, errorf(http.StatusNotFound, "unknown_kpi", "kpi %q is not in the spec; GET %s/kpis lists them (%s)", id, Prefix, strings.Join(a.spec().KPIIDs(), ", "))
 		}
 		out = append(out, st)
 	}
@@ -79,15 +80,19 @@ func (r *request) oneKPI() (collector.KPIState, error) {
 // region looks a code up in the snapshot's tree and checks it against the
 // token's scope.
 func (r *request) region(name, code string) (kpi.Region, error) {
+	return lookupRegion(r.snap, r.scope(), name, code)
+}
+
+func lookupRegion(snap *collector.Snapshot, scope, name, code string) (kpi.Region, error) {
 	if _, err := kpi.CodeLevel(code); err != nil {
 		return kpi.Region{}, badParam(name, "%v", err)
 	}
-	reg, ok := r.snap.Hierarchy.Lookup(code)
+	reg, ok := snap.Hierarchy.Lookup(code)
 	if !ok {
 		return kpi.Region{}, errorf(http.StatusNotFound, "unknown_region", "%s: region %s is not in the region master (or not collected by this pantau)", name, code)
 	}
-	if !kpi.Contains(r.scope(), code) {
-		return kpi.Region{}, forbidden("%s: region %s is outside the token's scope %s", name, code, r.scope())
+	if !kpi.Contains(scope, code) {
+		return kpi.Region{}, forbidden("%s: region %s is outside the token's scope %s", name, code, scope)
 	}
 	return reg, nil
 }
@@ -100,9 +105,6 @@ func (r *request) level() (*kpi.Level, error) {
 	l, err := kpi.ParseLevel(v)
 	if err != nil {
 		return nil, badParam("level", "%v", err)
-	}
-	if sl, _ := kpi.CodeLevel(r.scope()); l < sl {
-		return nil, forbidden("level %s is above the token's scope %s (a %s): it sees %s and below", l, r.scope(), sl, r.scope())
 	}
 	return &l, nil
 }
@@ -121,31 +123,49 @@ func (r *request) window() (kpi.Window, error) {
 // selection reads kpi, level, parent, region and window, whichever the
 // route takes.
 func (r *request) selection() (*selection, error) {
-	s := &selection{scope: r.scope()}
+	q := ProgressQuery{Scope: r.scope(), KPIs: r.list("kpi"), Parent: r.Query("parent"), Regions: r.list("region")}
 	var err error
-	if s.kpis, err = r.kpis(); err != nil {
+	if q.Level, err = r.level(); err != nil {
 		return nil, err
 	}
-	if s.level, err = r.level(); err != nil {
+	if q.Window, err = r.window(); err != nil {
 		return nil, err
 	}
-	if p := r.Query("parent"); p != "" {
-		if _, err := r.region("parent", p); err != nil {
+	return r.a.selection(r.snap, q)
+}
+
+// selection checks a query against the snapshot and its scope.
+func (a *API) selection(snap *collector.Snapshot, q ProgressQuery) (*selection, error) {
+	s := &selection{scope: q.Scope, level: q.Level, window: q.Window}
+	if s.scope == "" {
+		s.scope = kpi.NationalCode
+	}
+	if s.window == "" {
+		s.window = kpi.WindowMonth
+	}
+	var err error
+	if s.kpis, err = a.kpiStates(snap, q.KPIs); err != nil {
+		return nil, err
+	}
+	if l := s.level; l != nil {
+		if sl, _ := kpi.CodeLevel(s.scope); *l < sl {
+			return nil, forbidden("level %s is above the token's scope %s (a %s): it sees %s and below", *l, s.scope, sl, s.scope)
+		}
+	}
+	if p := q.Parent; p != "" {
+		if _, err := lookupRegion(snap, s.scope, "parent", p); err != nil {
 			return nil, err
 		}
 		s.parent = p
 	}
-	if codes := r.list("region"); codes != nil {
+	if q.Regions != nil {
 		s.region = map[string]bool{}
-		for _, c := range codes {
-			if _, err := r.region("region", c); err != nil {
+		for _, c := range q.Regions {
+			if _, err := lookupRegion(snap, s.scope, "region", c); err != nil {
 				return nil, err
 			}
 			s.region[c] = true
 		}
-	}
-	if s.window, err = r.window(); err != nil {
-		return nil, err
 	}
 	return s, nil
 }

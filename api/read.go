@@ -3,10 +3,12 @@ package api
 import (
 	"cmp"
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
 
+	"github.com/pantau-id/pantau/collector"
 	"github.com/pantau-id/pantau/kpi"
 	"github.com/pantau-id/pantau/store"
 )
@@ -135,7 +137,15 @@ func (a *API) progressRow(h *kpi.Hierarchy, p *kpi.Progress, period string, stal
 // current period when zero): the current month from the snapshot, a
 // closed one from monthly history. Rows come by KPI, then level and code.
 func (r *request) progressRows(s *selection, period kpi.Period) ([]ProgressRow, error) {
-	rows := []ProgressRow{}
+	rows, fromStore, err := r.a.progressRows(r.Request.Context(), r.snap, s, period)
+	r.fromStore = r.fromStore || fromStore
+	return rows, err
+}
+
+// progressRows is request.progressRows for any caller; fromStore says
+// whether monthly history was read.
+func (a *API) progressRows(ctx context.Context, snap *collector.Snapshot, s *selection, period kpi.Period) (rows []ProgressRow, fromStore bool, err error) {
+	rows = []ProgressRow{}
 	for _, st := range s.kpis {
 		if period.IsZero() || period == st.Period {
 			for i := range st.Progress {
@@ -143,26 +153,31 @@ func (r *request) progressRows(s *selection, period kpi.Period) ([]ProgressRow, 
 				if p.Window != s.window {
 					continue
 				}
-				if reg, ok := r.snap.Hierarchy.Lookup(p.Region); ok && s.match(reg) {
-					rows = append(rows, r.a.progressRow(r.snap.Hierarchy, p, st.Period.String(), st.Stale, st.LastSuccess))
+				if reg, ok := snap.Hierarchy.Lookup(p.Region); ok && s.match(reg) {
+					rows = append(rows, a.progressRow(snap.Hierarchy, p, st.Period.String(), st.Stale, st.LastSuccess))
 				}
 			}
 			continue
 		}
 		if !period.Before(st.Period) {
-			return nil, badParam("period", "%s has no values yet for %s: its latest month is %s", period, st.Def.ID, st.Period)
+			return nil, fromStore, badParam("period", "%s has no values yet for %s: its latest month is %s", period, st.Def.ID, st.Period)
 		}
-		hist, err := r.history(store.HistoryFilter{KPI: st.Def.ID, From: period.String(), To: period.String(), Window: s.window, Level: s.level})
+		fromStore = true
+		f := store.HistoryFilter{KPI: st.Def.ID, From: period.String(), To: period.String(), Window: s.window, Level: s.level}
+		if n := len(s.region); n > 0 && n <= store.HistoryMaxRegions {
+			f.Regions = slices.Sorted(maps.Keys(s.region))
+		}
+		hist, err := a.readHistory(ctx, f)
 		if err != nil {
-			return nil, err
+			return nil, fromStore, err
 		}
 		for i := range hist {
 			h := &hist[i]
-			if reg, ok := r.snap.Hierarchy.Lookup(h.Region); ok && s.match(reg) {
+			if reg, ok := snap.Hierarchy.Lookup(h.Region); ok && s.match(reg) {
 				p := kpi.Progress{KPI: h.KPI, Region: h.Region, Level: h.Level, Window: h.Window, Status: h.Status,
 					Actual: h.Actual, Numerator: h.Numerator, Denominator: h.Denominator, Target: h.Target,
 					Expected: h.Expected, Attainment: h.Attainment, Pace: h.Pace}
-				rows = append(rows, r.a.progressRow(r.snap.Hierarchy, &p, h.Period, false, h.ClosedAt))
+				rows = append(rows, a.progressRow(snap.Hierarchy, &p, h.Period, false, h.ClosedAt))
 			}
 		}
 	}
@@ -170,7 +185,7 @@ func (r *request) progressRows(s *selection, period kpi.Period) ([]ProgressRow, 
 	slices.SortStableFunc(rows, func(a, b ProgressRow) int {
 		return cmp.Or(cmp.Compare(a.KPI, b.KPI), cmp.Compare(levelOf(a.Level), levelOf(b.Level)), cmp.Compare(a.RegionCode, b.RegionCode))
 	})
-	return rows, nil
+	return rows, fromStore, nil
 }
 
 func levelOf(name string) kpi.Level {
@@ -180,11 +195,15 @@ func levelOf(name string) kpi.Level {
 
 // history reads monthly history; the store must be there.
 func (r *request) history(f store.HistoryFilter) ([]store.HistoryRow, error) {
-	if r.a.opts.Store == nil {
+	r.fromStore = true
+	return r.a.readHistory(r.Request.Context(), f)
+}
+
+func (a *API) readHistory(ctx context.Context, f store.HistoryFilter) ([]store.HistoryRow, error) {
+	if a.opts.Store == nil {
 		return nil, errorf(http.StatusNotImplemented, "no_store", "past months come from monthly history, and this pantau runs without a store (serve --store)")
 	}
-	r.fromStore = true
-	return r.a.opts.Store.History(r.Request.Context(), f)
+	return a.opts.Store.History(ctx, f)
 }
 
 func (a *API) progress(r *request) error {
@@ -435,6 +454,17 @@ func (a *API) historyRows(r *request) error {
 	if !to.IsZero() && to.Before(from) {
 		return badParam("to", "%s is before from %s", to, from)
 	}
+	r.fromStore = true
+	rows, err := a.historyOf(r.Request.Context(), ks, reg, from, to)
+	if err != nil {
+		return err
+	}
+	return r.reply(http.StatusOK, rows)
+}
+
+// historyOf is the history of the KPIs in reg from one month to another
+// (to zero: each KPI's current month), closed months from the store.
+func (a *API) historyOf(ctx context.Context, ks []collector.KPIState, reg kpi.Region, from, to kpi.Period) ([]HistoryRow, error) {
 	rows := []HistoryRow{}
 	for _, st := range ks {
 		last := st.Period
@@ -443,9 +473,9 @@ func (a *API) historyRows(r *request) error {
 		}
 		// Cumulative targets of flows add up from January.
 		start := kpi.NewPeriod(from.Year(), time.January, a.loc())
-		hist, err := r.history(store.HistoryFilter{KPI: st.Def.ID, Regions: []string{reg.Code}, From: start.String(), To: last.String()})
+		hist, err := a.readHistory(ctx, store.HistoryFilter{KPI: st.Def.ID, Regions: []string{reg.Code}, From: start.String(), To: last.String()})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		type months struct{ month, year *kpi.Progress }
 		byPeriod := map[string]*months{}
@@ -511,5 +541,5 @@ func (a *API) historyRows(r *request) error {
 	}
 	// Infinity's long-to-wide conversion needs rows in time order.
 	slices.SortStableFunc(rows, func(a, b HistoryRow) int { return a.Time.Compare(b.Time.Time) })
-	return r.reply(http.StatusOK, rows)
+	return rows, nil
 }

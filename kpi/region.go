@@ -30,6 +30,17 @@ func (l Level) String() string {
 	return levelNames[l]
 }
 
+var levelLabels = [...]string{"nasional", "provinsi", "kabupaten/kota", "kecamatan", "desa/kelurahan"}
+
+// Label returns the level as people write it ("kabupaten/kota"), for pages
+// and messages.
+func (l Level) Label() string {
+	if l < 0 || int(l) >= len(levelLabels) {
+		return l.String()
+	}
+	return levelLabels[l]
+}
+
 // ParseLevel accepts a level's canonical name and the spellings offices use
 // ("kabupaten", "kota", "kabupaten/kota", "kelurahan").
 func ParseLevel(s string) (Level, error) {

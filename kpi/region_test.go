@@ -425,3 +425,11 @@ func FuzzCodeLevel(f *testing.F) {
 		}
 	})
 }
+
+func TestLevelLabelIsHowPeopleWriteIt(t *testing.T) {
+	for l, want := range map[Level]string{LevelNasional: "nasional", LevelKabupatenKota: "kabupaten/kota", LevelDesa: "desa/kelurahan", Level(9): "level(9)"} {
+		if got := l.Label(); got != want {
+			t.Errorf("%v.Label() = %q, want %q", l, got, want)
+		}
+	}
+}

@@ -34,8 +34,9 @@ PKH stages and graduations, with a few regions lagging or stalled so that
 there is something to find. It writes this year's targets (DKI Jakarta:
 70 e-Warong and 71 KUBE Jasa) into a SQLite store, and then serves exactly
 like 'pantau serve' with the ordinary spec examples/dinsos.yaml, only with
-the source switched to the generated SQLite file. The JSON API at /api/v1
-is open for reading without a token (serve's --api-open-read).
+the source switched to the generated SQLite file. The overview at / (map,
+ranking, drill-down and history; docs/overview.md) and the JSON API at
+/api/v1 are open for reading without a token (serve's --api-open-read).
 --web.config.file adds TLS and basic auth as for 'pantau serve' (see
 pantau help serve).
 
@@ -261,13 +262,14 @@ func printDemoBanner(w io.Writer, base, dataDir, info string, targets store.Summ
 	fmt.Fprintf(w, `
 pantau demo is running on %[1]s (Ctrl-C stops it).
 
+  Overview: %[1]s/
+            open it in a browser: map, ranking, drill-down and history (read-only)
   Data:     %[2]s
             %[3]s
   Targets:  %[4]d created, %[5]d updated, %[6]d unchanged (store %[2]s/pantau.db)
   Month:    %[7]s (Asia/Jakarta)
 
 Look at:
-  %[1]s/            landing page with every KPI's state
   %[1]s/metrics     Prometheus metrics (the first refresh takes a few seconds)
   %[1]s/api/v1/     the JSON API (docs/api.md), open for reading without a
       token in the demo (--api-open-read); writes need an admin token:

@@ -163,7 +163,7 @@ func TestReloadSwitchesToAnotherSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startServe(t, "--config", spec, "--region", "31.71", "--enable-reload")
+	s := startServe(t, "--config", spec, "--region", "31.71", "--enable-reload", "--api-open-read")
 	waitFor(t, 15*time.Second, "/readyz to answer 200", func() bool {
 		code, _ := get(t, s.url+"/readyz")
 		return code == http.StatusOK
@@ -182,7 +182,7 @@ func TestReloadSwitchesToAnotherSource(t *testing.T) {
 	})
 	_, page := get(t, s.url+"/")
 	if !strings.Contains(page, "no such table") || !strings.Contains(page, "basi: pembaruan terakhir gagal") {
-		t.Errorf("after switching to a source without the tables, the landing page should show stale KPIs and the error:\n%s", page)
+		t.Errorf("after switching to a source without the tables, the overview should show stale KPIs and the error:\n%s", page)
 	}
 	// /readyz stays 200: every KPI has values from before the switch.
 	if code, _ := get(t, s.url+"/readyz"); code != http.StatusOK {

@@ -80,7 +80,7 @@ func TestWebConfigGuardsTheListener(t *testing.T) {
 			{"a scrape without credentials is refused", []string{s.url + "/metrics"}, "401"},
 			{"a scrape with the basic auth user is answered", []string{"-u", user + ":" + pass, s.url + "/metrics"}, "200"},
 			{"a wrong password is refused", []string{"-u", user + ":salah", s.url + "/metrics"}, "401"},
-			{"the landing page needs basic auth too", []string{s.url + "/"}, "401"},
+			{"the overview needs basic auth too", []string{s.url + "/"}, "401"},
 			{"the API with a valid token needs no basic auth", []string{"-H", "Authorization: Bearer " + tokens[store.RoleViewer], s.url + "/api/v1/kpis"}, "200"},
 			{"the API with an unknown token is refused by the API", []string{"-H", "Authorization: Bearer " + store.TokenPrefix + "bukan-token", s.url + "/api/v1/kpis"}, "401"},
 			{"the API without a token or basic auth is refused", []string{s.url + "/api/v1/kpis"}, "401"},
@@ -229,7 +229,7 @@ func TestEveryAnswerCarriesSecurityHeaders(t *testing.T) {
 		token  bool
 		status int
 	}{
-		{"/", false, http.StatusOK},
+		{"/", false, http.StatusUnauthorized}, // the overview asks for a token
 		{"/metrics", false, http.StatusOK},
 		{"/healthz", false, http.StatusOK},
 		{"/readyz", false, http.StatusOK},

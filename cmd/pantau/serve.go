@@ -25,6 +25,7 @@ import (
 	"github.com/pantau-id/pantau/history"
 	"github.com/pantau-id/pantau/httpserve"
 	"github.com/pantau-id/pantau/kpi"
+	"github.com/pantau-id/pantau/overview"
 	"github.com/pantau-id/pantau/store"
 	"github.com/pantau-id/pantau/wilayah"
 )
@@ -51,8 +52,11 @@ interval, computes progress for every region at every level, and serves it:
 	           store failing); 503 naming the KPIs
 	           that never have (a source unreachable since start-up) or
 	           saying the first refresh is still running
-	/          a landing page: per KPI, whether its data is fresh, stale or
-	           failing, and how the regions stand this month
+	/          the overview (docs/overview.md): per KPI how the region stands
+	           against its target, a map or ranked bars of the regions below,
+	           a ranking and the year's history, and whether each KPI's data
+	           is fresh, stale or failing; /wilayah/32.16 is one region.
+	           Like the API it needs a token unless --api-open-read
 
 Source connection strings come from the environment variables the spec
 names (dsn_env). A source that is down or slow never stops the others: its
@@ -318,8 +322,9 @@ func startRuntime(ctx context.Context, spec *config.Spec, region string, st *sto
 	return rt, nil
 }
 
-// api builds the JSON API over the collector and the store (st may be nil)
-// and returns what mounts it on the mux.
+// api builds the JSON API over the collector and the store (st may be nil),
+// and the overview pages over the API, and returns what mounts both on the
+// mux.
 func (rt *app) api(st *store.Store, openRead bool) (func(*http.ServeMux), error) {
 	opts := api.Options{Snapshots: rt.collector, Regions: rt.regions, OpenRead: openRead, Logger: rt.log}
 	if st != nil {
@@ -329,7 +334,14 @@ func (rt *app) api(st *store.Store, openRead bool) (func(*http.ServeMux), error)
 	if err != nil {
 		return nil, err
 	}
-	return func(mux *http.ServeMux) { mux.Handle(api.Prefix+"/", a.Handler()) }, nil
+	ov, err := overview.New(overview.Options{Reader: a.Reader(), Root: rt.collector.Scope(), Ready: rt.collector.Ready, Logger: rt.log})
+	if err != nil {
+		return nil, err
+	}
+	return func(mux *http.ServeMux) {
+		mux.Handle(api.Prefix+"/", a.Handler())
+		ov.Mount(mux)
+	}, nil
 }
 
 func buildVersion() string {
@@ -366,7 +378,6 @@ func (rt *app) serveOn(ctx context.Context, ln net.Listener, extra func(*http.Se
 		}
 		io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /{$}", rt.landing)
 	rt.mountReload(mux)
 	if extra != nil {
 		extra(mux)
@@ -494,7 +505,7 @@ func printSpecWarnings(w io.Writer, s *collector.Snapshot, spec *config.Spec, us
 			if len(missing) > 3 {
 				examples = append(examples, "…")
 			}
-			say("%s: %d of %d %s have no data this month (%s): they show no_data, not zero", st.Def.ID, len(missing), of, levelLabels[st.Def.Level], strings.Join(examples, ", "))
+			say("%s: %d of %d %s have no data this month (%s): they show no_data, not zero", st.Def.ID, len(missing), of, st.Def.Level.Label(), strings.Join(examples, ", "))
 		}
 		if useStore && st.Targets == 0 && st.Def.TargetRate == 0 {
 			say("%s: no target anywhere (none in the store for %d and no target rate in the spec): every region is no_target and no alert can fire; import targets with 'pantau targets import'", st.Def.ID, st.Period.Year())

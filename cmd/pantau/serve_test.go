@@ -390,7 +390,7 @@ func TestServeAnswersHealthAtOnceAndReadyAfterTheFirstRefresh(t *testing.T) {
 	// Hold the first refresh back: its queries wait on the lock (up to the
 	// source's 10s busy timeout) until the test releases it.
 	release := lockSQLite(t, dsn)
-	s := startServe(t, "--config", spec)
+	s := startServe(t, "--config", spec, "--api-open-read")
 
 	if code, body := get(t, s.url+"/healthz"); code != http.StatusOK || body != "ok\n" {
 		t.Errorf("/healthz before the first refresh: %d %q, want 200 ok", code, body)
@@ -398,8 +398,8 @@ func TestServeAnswersHealthAtOnceAndReadyAfterTheFirstRefresh(t *testing.T) {
 	if code, body := get(t, s.url+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "first refresh") {
 		t.Errorf("/readyz before the first refresh: %d %q, want 503 naming the first refresh", code, body)
 	}
-	if code, body := get(t, s.url+"/"); code != http.StatusOK || !strings.Contains(body, `href="metrics"`) || !strings.Contains(body, "Menunggu pembaruan pertama") {
-		t.Errorf("/ before the first refresh: %d, want 200 with a link to metrics and the waiting note:\n%s", code, body)
+	if code, body := get(t, s.url+"/"); code != http.StatusServiceUnavailable || !strings.Contains(body, `href="/metrics"`) || !strings.Contains(body, "Menunggu pembaruan pertama") {
+		t.Errorf("/ before the first refresh: %d, want 503 with a link to metrics and the waiting note:\n%s", code, body)
 	}
 
 	release()
@@ -415,27 +415,27 @@ func TestServeAnswersHealthAtOnceAndReadyAfterTheFirstRefresh(t *testing.T) {
 	if code != http.StatusOK {
 		t.Errorf("/: %d, want 200", code)
 	}
-	for _, want := range append([]string{`<a href="metrics">/metrics</a>`, `href="healthz"`, `href="readyz"`}, exampleKPIs...) {
+	for _, want := range append([]string{`<a href="/metrics">/metrics</a>`, `href="/healthz"`, `href="/readyz"`}, exampleKPIs...) {
 		if !strings.Contains(body, want) {
-			t.Errorf("landing page lacks %q:\n%s", want, body)
+			t.Errorf("the overview lacks %q:\n%s", want, body)
 		}
 	}
 	if strings.Contains(body, "gagal:") || strings.Contains(body, "basi:") {
-		t.Errorf("landing page reports a failed KPI:\n%s", body)
+		t.Errorf("the overview reports a failed KPI:\n%s", body)
 	}
-	// Each KPI says its data is fresh, as of when in WIB, and how the
-	// provinces stand this month, apart from one another.
+	// Each KPI says its data is fresh, and as of when in WIB.
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`Pembaruan terakhir: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d WIB`),
-		regexp.MustCompile(`<th>Status nasional</th><th>provinsi, bulan ini</th>`),
 		regexp.MustCompile(`(?s)\(sembako_salur\).*?terkini</span><br><small>data per \d{4}-\d\d-\d\d \d\d:\d\d:\d\d WIB</small>`),
-		// The test data has Sembako rows in Jawa Barat and DKI Jakarta only:
-		// the other 36 provinces have none.
-		regexp.MustCompile(`(?s)\(sembako_salur\).*?<td>(sesuai target|berisiko|tertinggal)</td>\s*<td>[^<]*36 tanpa data</td>`),
 	} {
 		if !want.MatchString(body) {
-			t.Errorf("landing page does not match %s:\n%s", want, body)
+			t.Errorf("the overview does not match %s:\n%s", want, body)
 		}
+	}
+	// The test data has Sembako rows in Jawa Barat and DKI Jakarta only: on
+	// the map the other 36 provinces have no data.
+	if _, body := get(t, s.url+"/?kpi=sembako_salur"); strings.Count(body, "<path id=\"prov-") != 38 || strings.Count(body, `fill="#d0d7de"`) != 36 {
+		t.Errorf("Sembako's map should have 38 provinces, 36 of them without data:\n%s", body)
 	}
 	if code, _ := get(t, s.url+"/nope"); code != http.StatusNotFound {
 		t.Errorf("/nope: %d, want 404", code)
@@ -752,7 +752,7 @@ func TestServeTellsAColdStartWithItsSourceDownFromAHealthyOne(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(dsnEnv, tt.dsn(t))
-			s := startServe(t, "--config", exampleSpec(t, "postgres", "5m"))
+			s := startServe(t, "--config", exampleSpec(t, "postgres", "5m"), "--api-open-read")
 			waitFor(t, 15*time.Second, "the first refresh to fail", func() bool {
 				return strings.Contains(s.stderr.String(), "retrying the failed KPIs")
 			})
@@ -782,7 +782,7 @@ func TestServeTellsAColdStartWithItsSourceDownFromAHealthyOne(t *testing.T) {
 
 			_, page := get(t, s.url+"/")
 			if n := strings.Count(page, "gagal: belum pernah berhasil diperbarui"); n != len(exampleKPIs) || !strings.Contains(page, "Belum siap") {
-				t.Errorf("the landing page says %d KPIs never succeeded (want %d) or lacks 'Belum siap':\n%s", n, len(exampleKPIs), page)
+				t.Errorf("the overview says %d KPIs never succeeded (want %d) or lacks 'Belum siap':\n%s", n, len(exampleKPIs), page)
 			}
 			if log := s.stderr.String(); !strings.Contains(log, "it has never succeeded") || strings.Contains(log, "keeping last good values") {
 				t.Errorf("the log should say the KPIs never succeeded, not that it keeps last good values:\n%s", log)
