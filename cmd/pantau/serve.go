@@ -450,7 +450,7 @@ func printSummary(w io.Writer, s *collector.Snapshot, spec *config.Spec, useStor
 			code = exitFailure
 		} else {
 			rows = fmt.Sprint(st.Rows["month"])
-			missing, of := withoutData(s, st)
+			missing, of := withoutData(st)
 			noData = fmt.Sprintf("%d/%d", len(missing), of)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", st.Def.ID, st.Period, rows, noData, regions,
@@ -466,7 +466,7 @@ func printSummary(w io.Writer, s *collector.Snapshot, spec *config.Spec, useStor
 // withoutData returns the regions at a KPI's own level that have no data
 // this month (no row, or only rejected ones), and how many regions that
 // level has in scope.
-func withoutData(s *collector.Snapshot, st collector.KPIState) (missing []string, of int) {
+func withoutData(st collector.KPIState) (missing []string, of int) {
 	for _, p := range st.Progress {
 		if p.Window != kpi.WindowMonth || p.Level != st.Def.Level {
 			continue
@@ -500,10 +500,10 @@ func printSpecWarnings(w io.Writer, s *collector.Snapshot, spec *config.Spec, us
 			}
 			say("%s: the query returns regions more than once (%s dropped in this refresh's queries; the first row of each region counts); %s", st.Def.ID, plural(n, "row", "rows"), why)
 		}
-		if missing, of := withoutData(s, st); len(missing) > 0 {
-			examples := missing[:min(3, len(missing))]
+		if missing, of := withoutData(st); len(missing) > 0 {
+			examples := missing
 			if len(missing) > 3 {
-				examples = append(examples, "…")
+				examples = append(missing[:3:3], "…")
 			}
 			say("%s: %d of %d %s have no data this month (%s): they show no_data, not zero", st.Def.ID, len(missing), of, st.Def.Level.Label(), strings.Join(examples, ", "))
 		}
