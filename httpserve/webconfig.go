@@ -31,6 +31,8 @@ import (
 	"go.yaml.in/yaml/v2"
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/time/rate"
+
+	"github.com/pantau-id/pantau/api"
 )
 
 // Web is a loaded web configuration; the zero value and nil serve plain
@@ -47,10 +49,12 @@ type Web struct {
 	bearerPath string
 
 	// bcrypt is slow by design: checks run one at a time (as
-	// exporter-toolkit's do) and results are remembered, so that a scrape
-	// every few seconds costs one hash comparison, not one each.
-	mu    sync.Mutex
-	known map[[32]byte]bool
+	// exporter-toolkit's do, under bcryptMu) and results are remembered
+	// (under mu), so that a scrape every few seconds costs one hash
+	// comparison, not one each, and never waits behind another client's.
+	bcryptMu sync.Mutex
+	mu       sync.Mutex
+	known    map[[32]byte]bool
 }
 
 // knownMax bounds the remembered credentials; when full it starts over.
@@ -168,7 +172,7 @@ func (w *Web) guard(next http.Handler) http.Handler {
 // bearer reports whether r is an API request with a bearer token, which
 // the API authorizes itself.
 func (w *Web) bearer(r *http.Request) bool {
-	if w.bearerPath == "" || !strings.HasPrefix(r.URL.Path, w.bearerPath) {
+	if !w.underAPI(r) {
 		return false
 	}
 	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -187,14 +191,18 @@ func (w *Web) authorized(r *http.Request) bool {
 	// The key is a hash, so that no password stays in memory as sent.
 	key := sha256.Sum256([]byte(user + "\x00" + hash + "\x00" + pass))
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	good, seen := w.known[key]
+	w.mu.Unlock()
 	if !seen {
+		w.bcryptMu.Lock()
 		good = bcrypt.CompareHashAndPassword([]byte(hash), []byte(pass)) == nil
+		w.bcryptMu.Unlock()
+		w.mu.Lock()
 		if len(w.known) >= knownMax {
 			clear(w.known)
 		}
 		w.known[key] = good
+		w.mu.Unlock()
 	}
 	return good && exists
 }
@@ -202,11 +210,16 @@ func (w *Web) authorized(r *http.Request) bool {
 // refuse answers in the API's error vocabulary under the API's path and in
 // plain text elsewhere.
 func (w *Web) refuse(rw http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	if w.bearerPath != "" && strings.HasPrefix(r.URL.Path, w.bearerPath) {
+	if w.underAPI(r) {
 		rw.Header().Set("Content-Type", "application/json; charset=utf-8")
 		rw.WriteHeader(status)
-		json.NewEncoder(rw).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+		json.NewEncoder(rw).Encode(map[string]any{"error": api.Error{Code: code, Message: msg}})
 		return
 	}
 	http.Error(rw, msg, status)
+}
+
+// underAPI reports whether r is for the JSON API.
+func (w *Web) underAPI(r *http.Request) bool {
+	return w.bearerPath != "" && strings.HasPrefix(r.URL.Path, w.bearerPath)
 }

@@ -313,9 +313,8 @@ func sniffDelimiter(br *bufio.Reader) rune {
 }
 
 // MaxUnzipped bounds the unzipped size of a workbook (excelize's default
-// is 16 GB): 10,000 target rows unzip to 3.2 MB, so a national sheet fits
-// many times over, and a file claiming more is refused before it fills
-// memory or disk.
+// is 16 GB): far above a national target sheet, and a file claiming more
+// is refused before it fills memory or disk.
 const MaxUnzipped = 256 << 20
 
 func readXLSX(r io.Reader) (table, error) {

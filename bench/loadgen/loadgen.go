@@ -245,8 +245,8 @@ func (c *Client) Health(ctx context.Context) (map[string]float64, error) {
 }
 
 // Drift compares a health series at the start and at the end of a soak:
-// the median of the samples of the first and of the last fifth of it (the
-// first samples after warm-up, so that caches filled once do not count).
+// the median of the samples of its second fifth (the first fifth is the
+// warm-up, so that caches filled once do not count) and of its last fifth.
 type Drift struct {
 	Series     string
 	Start, End float64
