@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os/exec"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -213,6 +214,7 @@ func TestServeDropsSlowClientsAndServesTheOthers(t *testing.T) {
 				t.Errorf("slow client %d held its connection %s; the header timeout is %s", i, d, testLimits.readHeader)
 			}
 		}
+		t.Logf("%d clients dribbling headers dropped, the longest after %s (header timeout %s)", clients, slices.Max(held).Round(10*time.Millisecond), testLimits.readHeader)
 	})
 
 	t.Run("a client dribbling its body is cut off after the read timeout and nothing is written", func(t *testing.T) {
@@ -250,6 +252,7 @@ func TestServeDropsSlowClientsAndServesTheOthers(t *testing.T) {
 		if held > testLimits.read+5*time.Second {
 			t.Errorf("the slow body held the request %s; the read timeout is %s", held, testLimits.read)
 		}
+		t.Logf("a dribbled body answered 408 after %s (read timeout %s)", held.Round(10*time.Millisecond), testLimits.read)
 	})
 
 	t.Run("a client that stops reading a big answer is cut off after the write timeout", func(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pantau-id/pantau/source/sourcetest"
 )
 
 const unitFile = "../../packaging/pantau.service"
@@ -71,10 +73,7 @@ func TestSystemdUnit(t *testing.T) {
 		t.Errorf("ExecStart should name the spec and --store, and leave the DSN to the environment: %v", exec0)
 	}
 
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Skip("!!! systemd-analyze is not installed, so packaging/pantau.service was NOT verified; install systemd (apt-get install systemd) to check it")
-	}
+	analyze := sourcetest.Program(t, "systemd-analyze", "install systemd (apt-get install systemd) to verify packaging/pantau.service")
 	// verify checks that ExecStart's binary exists: point it at a real one.
 	bin := buildPantau(t)
 	unit := filepath.Join(t.TempDir(), "pantau.service")
