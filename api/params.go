@@ -8,10 +8,12 @@ import (
 
 	"github.com/pantau-id/pantau/collector"
 	"github.com/pantau-id/pantau/kpi"
+	"github.com/pantau-id/pantau/store"
 )
 
-// maxLimit caps every limit parameter.
-const maxLimit = 1000
+// maxLimit caps every limit parameter: at most one history read's worth of
+// regions (slips reads the history of up to limit regions at once).
+const maxLimit = store.HistoryMaxRegions
 
 // selection is which rows of which KPIs a request asks for, already held
 // to the token's scope.

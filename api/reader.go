@@ -11,7 +11,9 @@ import (
 // Reader gives pages served by the same binary (the overview) what the
 // API answers, as Go values: the same rows and the same scope rules,
 // without a round trip through HTTP and JSON. Its errors are *Error, with
-// the status and code the API would answer.
+// the status and code the API would answer, except the store's own (down,
+// full), which the API's handlers turn into 503 store_unavailable and the
+// reader returns as they are (store.IsUnavailable tells them).
 type Reader struct{ a *API }
 
 // Reader returns the API's reader.

@@ -252,11 +252,3 @@ func rankingRows(n *html.Node) [][]string {
 	}
 	return out
 }
-
-func rankingCodes(n *html.Node) []string {
-	var out []string
-	for _, tr := range all(n, func(c *html.Node) bool { return c.Data == "tr" && attr(c, "data-code") != "" }) {
-		out = append(out, attr(tr, "data-code"))
-	}
-	return out
-}

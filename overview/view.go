@@ -416,7 +416,10 @@ func (o *Overview) children(ctx context.Context, snap *collector.Snapshot, v vie
 	for _, r := range rows {
 		prevQ.Regions = append(prevQ.Regions, r.RegionCode) // an indexed read, not the whole level
 	}
-	prevRows, err := rd.Progress(ctx, snap, prevQ)
+	var prevRows []api.ProgressRow
+	if len(rows) > 0 { // without rows there is no region filter, and the read would be the whole level
+		prevRows, err = rd.Progress(ctx, snap, prevQ)
+	}
 	var ae *api.Error
 	prevPace := map[string]kpi.Number{}
 	switch {
@@ -456,7 +459,6 @@ func (o *Overview) children(ctx context.Context, snap *collector.Snapshot, v vie
 		row.Description = fmt.Sprintf("%s: laju %s, capaian %s, %s", r.RegionName, row.Cells.Pace, row.Cells.Attainment, row.Cells.Status)
 		rk.Rows = append(rk.Rows, row)
 	}
-	p.Bars, p.Map = nil, nil
 	if reg.Code == kpi.NationalCode && level == kpi.LevelProvinsi {
 		p.Map = nationalMap(rk.Rows)
 	} else {
@@ -557,11 +559,10 @@ func bars(rows []rankRow) []bar {
 	out := make([]bar, 0, len(sorted))
 	for _, r := range sorted {
 		b := bar{Name: r.Name, Href: r.Href, Fill: r.Fill, Label: "laju " + r.Cells.Pace + " · " + r.Cells.Status}
-		if !r.pace.OK {
-			b.Label = "aktual " + r.Cells.Actual + " · " + r.Cells.Status
-		}
 		if r.pace.OK {
 			b.Width = math.Round(min(max(r.pace.V, 0), 1.5)/1.5*1000) / 10
+		} else {
+			b.Label = "aktual " + r.Cells.Actual + " · " + r.Cells.Status
 		}
 		out = append(out, b)
 	}
